@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The effective configuration of a node, from role.txt (per node) and cluster.txt (the same on every node).
+ * Pure: takes the files' contents, returns a Config or a list of problems a person can act on. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "net-util.h"
+
+#define ROLE_FILE    "role.txt"
+#define CLUSTER_FILE "cluster.txt"
+
+#define CONFIG_SECRET_MIN 32u
+#define CONFIG_SECRET_MAX 256u
+
+typedef enum Role {
+        ROLE_LB,
+        ROLE_MASTER,
+        ROLE_WORKER,
+        _ROLE_MAX,
+        _ROLE_INVALID = -EINVAL,
+} Role;
+
+typedef enum Cni {
+        CNI_FLANNEL,
+        CNI_CALICO,
+        CNI_NONE,
+        _CNI_MAX,
+        _CNI_INVALID = -EINVAL,
+} Cni;
+
+typedef enum ConfigKey {
+        CONFIG_ROLE,
+        CONFIG_HOSTNAME,
+        CONFIG_INTERFACE,
+        CONFIG_INIT,
+        CONFIG_CLUSTER,
+        CONFIG_SECRET,
+        CONFIG_VIP,
+        CONFIG_API_PORT,
+        CONFIG_EXCHANGE_PORT,
+        CONFIG_MASTERS,
+        CONFIG_POD_SUBNET,
+        CONFIG_SERVICE_SUBNET,
+        CONFIG_KUBERNETES_VERSION,
+        CONFIG_CNI,
+        _CONFIG_KEY_MAX,
+} ConfigKey;
+
+/* Where a value came from, for "piagent check". */
+typedef struct ConfigSource {
+        const char *file; /* ROLE_FILE, CLUSTER_FILE, or NULL for the built-in default */
+        unsigned line;
+} ConfigSource;
+
+typedef struct Config {
+        Role role;
+        char *hostname;  /* NULL: "<role>-<last 6 hex of the MAC>" */
+        char *interface; /* NULL: the interface of the default route, else the first Ethernet one */
+        bool init;       /* pin this master as the initializer */
+
+        char *cluster;
+        char *secret; /* wiped on free; never logged */
+        Ipv4Cidr vip;
+        uint16_t api_port;
+        uint16_t exchange_port;
+        unsigned masters;
+        Ipv4Cidr pod_subnet;
+        Ipv4Cidr service_subnet;
+        char *kubernetes_version; /* NULL: the version of the installed kubeadm; else "v1.31.2" */
+        Cni cni;
+
+        ConfigSource source[_CONFIG_KEY_MAX];
+} Config;
+
+const char *role_to_string(Role r);
+Role role_from_string(const char *s);
+const char *cni_to_string(Cni c);
+Cni cni_from_string(const char *s);
+const char *config_key_to_string(ConfigKey k);
+
+/* Parses both files (either may be NULL: "file not found"). On success returns 0 and a Config; if the files
+ * have problems returns -EINVAL with every problem in diags (which the caller owns and clears); -ENOMEM. */
+int config_parse(const char *role_txt, size_t role_size, const char *cluster_txt, size_t cluster_size, DiagList *diags,
+                 Config **ret);
+
+Config *config_free(Config *c);
+static inline void config_freep(Config **c)
+{
+        config_free(*c);
+}
+#define _cleanup_config_ _cleanup_(config_freep)
+
+/* Same effective values (sources ignored)? */
+bool config_equal(const Config *a, const Config *b);

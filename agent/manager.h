@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The daemon: one sd-event loop that owns timers, signals, the watchdog and every adapter; the phase machine. */
+
+#include "config.h"
+#include "phase.h"
+
+typedef struct Manager Manager;
+
+typedef struct ManagerOptions {
+        const char *boot_dir;  /* where role.txt and cluster.txt are */
+        const char *state_dir; /* persistent state (node id, phase) */
+} ManagerOptions;
+
+int manager_new(const ManagerOptions *o, Manager **ret);
+Manager *manager_free(Manager *m);
+/* Runs until SIGTERM/SIGINT. Returns 0 or a negative errno. */
+int manager_run(Manager *m);
+
+Phase manager_get_phase(const Manager *m);
+
+static inline void manager_freep(Manager **m)
+{
+        manager_free(*m);
+}
+#define _cleanup_manager_ _cleanup_(manager_freep)
