@@ -505,13 +505,15 @@ static int apply_entry(Config *c, DiagList *diags, const KvEntry *e, bool role_f
         return report_unknown_key(diags, e, role_file);
 }
 
+/* ret_readable: the file exists and is text (otherwise missing keys are not worth reporting too). */
 static int apply_file(Config *c, DiagList *diags, const char *text, size_t size, bool role_file,
-                      bool seen[static _CONFIG_KEY_MAX])
+                      bool seen[static _CONFIG_KEY_MAX], bool *ret_readable)
 {
         const char *file = role_file ? ROLE_FILE : CLUSTER_FILE;
         KvParser p;
         int r;
 
+        *ret_readable = false;
         if (!text)
                 return diag_add(diags, file, 0, "%s",
                                 role_file ? "not found in the boot partition; create it with one line: role=lb, "
@@ -521,6 +523,7 @@ static int apply_file(Config *c, DiagList *diags, const char *text, size_t size,
 
         kv_parser_init(&p, file, role_file ? "role" : NULL, diags);
         r = kv_parser_feed(&p, text, size);
+        *ret_readable = !p.not_text;
         /* Entries of a role.txt override those of cluster.txt: apply cluster.txt first (see config_parse). */
         for (size_t i = 0; r >= 0 && i < p.n_entries; i++)
                 r = apply_entry(c, diags, &p.entries[i], role_file, seen);
@@ -572,20 +575,20 @@ int config_parse(const char *role_txt, size_t role_size, const char *cluster_txt
 {
         _cleanup_config_ Config *c = NULL;
         size_t before = diag_count(diags);
-        bool seen[_CONFIG_KEY_MAX] = {};
+        bool seen[_CONFIG_KEY_MAX] = {}, role_readable, cluster_readable;
         int r;
 
         r = config_new_defaults(&c);
         if (r < 0)
                 return r;
 
-        r = apply_file(c, diags, cluster_txt, cluster_size, false, seen);
+        r = apply_file(c, diags, cluster_txt, cluster_size, false, seen, &cluster_readable);
         if (r < 0)
                 return r;
-        r = apply_file(c, diags, role_txt, role_size, true, seen);
+        r = apply_file(c, diags, role_txt, role_size, true, seen, &role_readable);
         if (r < 0)
                 return r;
-        r = check_required(diags, role_txt, cluster_txt, seen);
+        r = check_required(diags, role_readable, cluster_readable, seen);
         if (r < 0)
                 return r;
         if (diag_count(diags) == before) {
