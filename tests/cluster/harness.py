@@ -530,7 +530,10 @@ class Cluster:
                                        + self._console_tail(node))
                 if node.leader is None and self._find_leader(node) is None:
                     continue
-                p = self.exec(node, ["systemctl", "is-system-running"], check=False, timeout=10)
+                try:
+                    p = self.exec(node, ["systemctl", "is-system-running"], check=False, timeout=10)
+                except subprocess.TimeoutExpired:
+                    continue
                 state = p.stdout.strip()
                 if state in ("running", "degraded"):
                     node.boot_seconds = time.monotonic() - node.started
@@ -812,7 +815,10 @@ def _cli_run(args):
         if args.hold:
             print(f"holding; enter a node with: nsenter -t <pid> -a -r -w bash  "
                   f"({', '.join(f'{n.name}={n.leader}' for n in nodes)}); Ctrl-C to tear down", flush=True)
-            signal.pause()
+            try:
+                signal.pause()
+            except (SystemExit, KeyboardInterrupt):
+                pass  # asked to stop: a normal end, not a failure
 
 
 def main(argv=None):
