@@ -21,13 +21,14 @@ MIRRORS=(
 	"deb http://deb.debian.org/debian-security bookworm-security main"
 )
 # What a node needs: real systemd + D-Bus + avahi, the services the agent
-# drives (keepalived, HAProxy, etcd for the kubeadm double), tools the tests
-# call inside nodes, and the agent's runtime libraries.
+# drives (keepalived, HAProxy), what the kubeadm test double runs on (etcd,
+# python3-cryptography), tools the tests call inside nodes, and the agent's
+# runtime libraries.
 PACKAGES=(
 	systemd systemd-sysv dbus
 	avahi-daemon avahi-utils libnss-mdns
 	keepalived haproxy
-	etcd-server etcd-client
+	etcd-server etcd-client python3-cryptography
 	iproute2 iputils-ping openssl curl python3 procps
 	libsystemd0 libavahi-client3 libcurl4 libcjson1 libmicrohttpd12 libssl3
 )
@@ -117,6 +118,8 @@ customize() {
 		die "customize: avahi-daemon is not enabled"
 	grep -q 'mdns4_minimal' "$root/etc/nsswitch.conf" || die "customize: nsswitch lacks mdns4_minimal"
 	[[ -x $root/usr/bin/etcd ]] || die "customize: etcd is missing"
+	chroot "$root" python3 -c 'import cryptography' ||
+		die "customize: python3-cryptography is missing (the kubeadm double needs it)"
 
 	# apt's lists are useless in a test node and cost space.
 	rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin
