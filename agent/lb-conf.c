@@ -79,15 +79,18 @@ int keepalived_conf_render(const KeepalivedParams *p, char **ret)
                 "    interface %s\n"
                 "    virtual_router_id %u\n"
                 "    priority %u\n"
-                "    advert_int %u.%02u\n"
-                "    unicast_src_ip %s\n"
-                "    unicast_peer {\n",
-                p->router_id, p->interface, p->vrid, p->priority, p->advert_ms / 1000, (p->advert_ms % 1000) / 10,
-                self);
-        for (size_t i = 0; i < p->n_peers; i++)
-                fprintf(f, "        %s\n", inet_ntop(AF_INET, &p->peers[i], peer, sizeof peer));
+                "    advert_int %u.%02u\n",
+                p->router_id, p->interface, p->vrid, p->priority, p->advert_ms / 1000, (p->advert_ms % 1000) / 10);
+        /* Unicast to the other LBs: lost multicast or a foreign VRRP speaker cannot split the brain. A lone LB
+         * has nobody to talk to (keepalived refuses an empty peer list) and advertises by multicast until a
+         * peer appears. */
+        if (p->n_peers > 0) {
+                fprintf(f, "    unicast_src_ip %s\n    unicast_peer {\n", self);
+                for (size_t i = 0; i < p->n_peers; i++)
+                        fprintf(f, "        %s\n", inet_ntop(AF_INET, &p->peers[i], peer, sizeof peer));
+                fprintf(f, "    }\n");
+        }
         fprintf(f,
-                "    }\n"
                 "    # /32 with link scope: avahi does not publish it under this host's name.\n"
                 "    virtual_ipaddress {\n"
                 "        %s/32 dev %s scope link\n"

@@ -135,6 +135,23 @@ static void keepalived_conf_render__two_lbs__golden_and_checker_accepts(void **s
         free(text);
 }
 
+static void keepalived_conf_render__lone_lb__no_unicast_and_checker_accepts(void **state)
+{
+        struct in_addr peer;
+        KeepalivedParams p = two_lbs(&peer);
+        char *text = NULL;
+
+        p.n_peers = 0;
+        assert_int_equal(keepalived_conf_render(&p, &text), 0);
+        assert_null(strstr(text, "unicast"));
+        const char *k = find_tool("keepalived");
+        if (!k)
+                fail_msg("keepalived is not installed: tools/install-deps installs it");
+        const char *argv[] = {k, "-t", "-f"};
+        assert_int_equal(run_checker(text, argv, 3), 0);
+        free(text);
+}
+
 static void keepalived_conf_render__hostile_interface__einval(void **state)
 {
         struct in_addr peer;
@@ -269,6 +286,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(keepalived_conf_render__two_lbs__golden_and_checker_accepts),
+                cmocka_unit_test(keepalived_conf_render__lone_lb__no_unicast_and_checker_accepts),
                 cmocka_unit_test(keepalived_conf_render__hostile_interface__einval),
                 cmocka_unit_test(keepalived_conf_render__advert_not_centiseconds__einval),
                 cmocka_unit_test(keepalived_conf_render__broken_for_checker__checker_rejects),

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+
+#include "fileio.h"
+#include "lb.h"
+#include "log.h"
+#include "subprocess.h"
+
+#define LB_ADVERT_MS     250u
+#define LB_CHECK_TIMEOUT (20 * 1000 * 1000ULL)
+#define LB_VIP_POLL_USEC (500 * 1000ULL)
+#define LB_PROBLEM_MAX   512
+
+const LbPaths lb_default_paths = {
+        .keepalived_conf = "/etc/keepalived/keepalived.conf",
+        .haproxy_cfg = "/etc/haproxy/haproxy.cfg",
+        .keepalived_dropin = "/run/systemd/system/keepalived.service.d/50-piagent.conf",
+        .keepalived_bin = "/usr/sbin/keepalived",
+        .haproxy_bin = "/usr/sbin/haproxy",
+};
+
+/* One managed file: what we want there, what is installed and applied, what the checker last refused. */
+typedef struct LbFile {
+        const char *name; /* "haproxy", "keepalived", "keepalived drop-in" */
+        const char *unit; /* applied by starting/reloading this unit; NULL: a daemon-reload */
+        const char *path;
+        const char *checker; /* binary; NULL: no checker */
+        const char *check_flag;
+        char *want;
+        char *live;
+        char *rejected;
+} LbFile;
+
+enum { LB_FILE_DROPIN, LB_FILE_HAPROXY, LB_FILE_KEEPALIVED, _LB_FILE_MAX };
+
+struct Lb {
+        sd_event *event;
+        const LbOps *ops;
+        void *ops_userdata;
+        LbChanged changed;
+        void *changed_userdata;
+
+        LbFile files[_LB_FILE_MAX];
+        size_t current; /* file the pipeline works on */
+        bool busy;
+        bool dirty;
+        char *problem;
+
+        char interface[IF_NAMESIZE];
+        struct in_addr vip;
+        bool holds_vip;
+        sd_event_source *vip_timer;
+        Spawn *checker;
+};
+
+static void lb_step(Lb *lb);
+
+static void set_problem(Lb *lb, const char *fmt, ...) _printf_(2, 3);
+static void set_problem(Lb *lb, const char *fmt, ...)
+{
+        char buf[LB_PROBLEM_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        free(lb->problem);
+        lb->problem = strdup(buf);
+        log_error("%s", buf);
+}
+
+static void notify_changed(Lb *lb)
+{
+        if (lb->changed)
+                lb->changed(lb, lb->changed_userdata);
+}
+
+bool lb_is_ready(const Lb *lb)
+{
+        for (size_t i = 0; i < _LB_FILE_MAX; i++)
+                if (!lb->files[i].live)
+                        return false;
+        return true;
+}
+
+const char *lb_problem(const Lb *lb)
+{
+        return lb->problem;
+}
+
+bool lb_holds_vip(const Lb *lb)
+{
+        return lb->holds_vip;
+}
+
+static bool vip_present(const Lb *lb)
+{
+        struct ifaddrs *ifa = NULL;
+        bool found = false;
+
+        if (getifaddrs(&ifa) < 0)
+                return lb->holds_vip;
+        for (struct ifaddrs *i = ifa; i && !found; i = i->ifa_next)
+                if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+                    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == lb->vip.s_addr && lb->vip.s_addr != 0)
+                        found = true;
+        freeifaddrs(ifa);
+        return found;
+}
+
+static int on_vip_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Lb *lb = userdata;
+        bool now = vip_present(lb);
+
+        if (now != lb->holds_vip) {
+                char a[INET_ADDRSTRLEN];
+                lb->holds_vip = now;
+                log_notice("%s the virtual IP %s", now ? "This LB now holds" : "This LB no longer holds",
+                           inet_ntop(AF_INET, &lb->vip, a, sizeof a));
+                notify_changed(lb);
+        }
+        (void)sd_event_source_set_time_relative(s, LB_VIP_POLL_USEC);
+        (void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* The file is in place and systemd applied it. */
+static void on_job_done(int error, void *userdata)
+{
+        Lb *lb = userdata;
+        LbFile *f = &lb->files[lb->current];
+
+        if (error < 0) {
+                set_problem(lb, "systemd failed to %s for the new %s configuration: %s",
+                            f->unit ? "start or reload the unit" : "reload unit files", f->name, strerror(-error));
+                /* Retried on the next change; the file itself is valid. */
+        } else {
+                free(f->live);
+                f->live = strdup(f->want);
+                log_info("Applied the %s configuration", f->name);
+        }
+        lb->current++;
+        lb_step(lb);
+}
+
+static void install_and_apply(Lb *lb, LbFile *f)
+{
+        _cleanup_free_ char *dir = strdup(f->path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        int r;
+
+        if (slash && slash != dir) {
+                *slash = 0;
+                (void)mkdir_parents(dir, 0755);
+        }
+        r = write_file_atomic(f->path, f->want, strlen(f->want), 0644);
+        if (r < 0) {
+                set_problem(lb, "Failed to write %s: %s", f->path, strerror(-r));
+                lb->current++;
+                lb_step(lb);
+                return;
+        }
+        r = f->unit ? lb->ops->unit_apply(lb->ops_userdata, f->unit, on_job_done, lb)
+                    : lb->ops->daemon_reload(lb->ops_userdata, on_job_done, lb);
+        if (r < 0)
+                on_job_done(r, lb);
+}
+
+static void on_checker_line(const char *line, void *userdata)
+{
+        log_debug("checker: %s", line);
+}
+
+static void on_checked(const SpawnResult *res, void *userdata)
+{
+        Lb *lb = userdata;
+        LbFile *f = &lb->files[lb->current];
+        char how[96], first[200] = "";
+        _cleanup_free_ char *candidate = NULL;
+
+        lb->checker = NULL;
+        if (asprintf(&candidate, "%s.piagent-check", f->path) >= 0)
+                (void)unlink(candidate);
+
+        if (res->error == 0 && !res->timed_out && !res->signal && res->exit_code == 0) {
+                install_and_apply(lb, f);
+                return;
+        }
+
+        if (res->output) {
+                /* The checker's line that says what is wrong, for the journal and STATUS=: the first alert or
+                 * error, else the first line. */
+                const char *p = strstr(res->output, "ALERT");
+                if (!p)
+                        p = strstr(res->output, "rror");
+                if (p)
+                        while (p > res->output && p[-1] != '\n')
+                                p--;
+                else
+                        p = res->output;
+                size_t n = strcspn(p, "\n");
+                snprintf(first, sizeof first, ": %.*s", (int)MIN(n, sizeof first - 3), p);
+        }
+        set_problem(lb, "%s %s rejected the new %s configuration (%s)%s; keeping the last good one in %s", f->checker,
+                    f->check_flag, f->name, spawn_result_describe(res, how, sizeof how), first, f->path);
+        free(f->rejected);
+        f->rejected = strdup(f->want);
+        lb->current++;
+        lb_step(lb);
+}
+
+static void check_file(Lb *lb, LbFile *f)
+{
+        _cleanup_free_ char *candidate = NULL;
+        int r;
+
+        if (asprintf(&candidate, "%s.piagent-check", f->path) < 0)
+                return (void)set_problem(lb, "Out of memory");
+        {
+                _cleanup_free_ char *dir = strdup(f->path);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+                if (slash && slash != dir) {
+                        *slash = 0;
+                        (void)mkdir_parents(dir, 0755);
+                }
+        }
+        r = write_file_atomic(candidate, f->want, strlen(f->want), 0600);
+        if (r >= 0) {
+                char *argv[] = {(char *)f->checker, (char *)f->check_flag, (char *)"-f", candidate, NULL};
+                SpawnOptions o = {.argv = argv,
+                                  .timeout_usec = LB_CHECK_TIMEOUT,
+                                  .capture = true,
+                                  .on_line = on_checker_line,
+                                  .on_done = on_checked,
+                                  .userdata = lb};
+                r = spawn_start(lb->event, &o, &lb->checker);
+        }
+        if (r < 0) {
+                set_problem(lb, "Failed to check the new %s configuration with %s: %s", f->name, f->checker,
+                            strerror(-r));
+                lb->current++;
+                lb_step(lb);
+        }
+}
+
+static void lb_step(Lb *lb)
+{
+        for (; lb->current < _LB_FILE_MAX; lb->current++) {
+                LbFile *f = &lb->files[lb->current];
+                if (!f->want || streq_ptr(f->want, f->live) || streq_ptr(f->want, f->rejected))
+                        continue;
+                if (f->checker)
+                        check_file(lb, f);
+                else
+                        install_and_apply(lb, f);
+                return;
+        }
+
+        lb->busy = false;
+        bool all_applied = true;
+        for (size_t i = 0; i < _LB_FILE_MAX; i++)
+                all_applied = all_applied && streq_ptr(lb->files[i].want, lb->files[i].live);
+        if (all_applied && lb->problem) {
+                free(lb->problem);
+                lb->problem = NULL;
+        }
+        notify_changed(lb);
+        if (lb->dirty) {
+                lb->dirty = false;
+                lb->busy = true;
+                lb->current = 0;
+                lb_step(lb);
+        }
+}
+
+static int render_dropin(const LbInputs *in, char **ret)
+{
+        char vip[INET_ADDRSTRLEN];
+
+        inet_ntop(AF_INET, &in->config->vip.addr, vip, sizeof vip);
+        return asprintf(ret,
+                        "# Written by piagent.\n"
+                        "[Unit]\n"
+                        "After=haproxy.service\n\n"
+                        "[Service]\n"
+                        "Restart=always\n"
+                        "RestartSec=1s\n"
+                        "# A killed keepalived cannot remove the VIP itself: without this it stays here as a\n"
+                        "# duplicate of the VIP the other LB takes over.\n"
+                        "ExecStopPost=-/sbin/ip -4 addr del %s/32 dev %s\n",
+                        vip, in->interface) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
+/* PIAGENT_TEST_BREAK=haproxy|keepalived appends a line the checker rejects (cluster tests use it to prove
+ * that a rejected file is never installed). */
+static int maybe_break(const char *name, char **text)
+{
+        const char *e = getenv("PIAGENT_TEST_BREAK");
+        char *s;
+
+        if (!e || !streq(e, name))
+                return 0;
+        if (asprintf(&s, "%sthis-is-not-a-keyword piagent-test-break\n", *text) < 0)
+                return -ENOMEM;
+        free(*text);
+        *text = s;
+        return 0;
+}
+
+static int render_all(const LbInputs *in, char **ret_keepalived, char **ret_haproxy, char **ret_dropin)
+{
+        _cleanup_free_ char *k = NULL, *h = NULL, *d = NULL;
+        const char *ids[64];
+        struct in_addr peers[64];
+        size_t n = MIN(in->n_lbs, ELEMENTSOF(peers));
+        uint8_t vrid;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                ids[i] = in->lbs[i].id;
+                peers[i] = in->lbs[i].addr;
+        }
+        r = lb_vrid(in->config->secret, &vrid);
+        if (r < 0)
+                return r;
+
+        KeepalivedParams kp = {
+                .router_id = in->hostname,
+                .interface = in->interface,
+                .self = in->self_addr,
+                .vip = in->config->vip,
+                .vrid = vrid,
+                .priority = lb_priority(in->self_id, ids, n),
+                .peers = peers,
+                .n_peers = n,
+                .advert_ms = LB_ADVERT_MS,
+        };
+        HaproxyParams hp = {
+                .api_port = in->config->api_port,
+                .backends = in->masters,
+                .n_backends = in->n_masters,
+                .ca_file = in->ca_file,
+        };
+
+        r = keepalived_conf_render(&kp, &k);
+        if (r >= 0)
+                r = haproxy_conf_render(&hp, &h);
+        if (r >= 0)
+                r = render_dropin(in, &d);
+        if (r >= 0)
+                r = maybe_break("haproxy", &h);
+        if (r >= 0)
+                r = maybe_break("keepalived", &k);
+        if (r < 0)
+                return r;
+        *ret_keepalived = TAKE_PTR(k);
+        *ret_haproxy = TAKE_PTR(h);
+        *ret_dropin = TAKE_PTR(d);
+        return 0;
+}
+
+static void set_want(LbFile *f, char *text)
+{
+        free(f->want);
+        f->want = text;
+}
+
+int lb_update(Lb *lb, const LbInputs *in)
+{
+        char *k = NULL, *h = NULL, *d = NULL;
+        bool changed;
+        int r;
+
+        r = render_all(in, &k, &h, &d);
+        if (r == -EINVAL) {
+                set_problem(lb,
+                            "Cannot render the load-balancer configuration from these inputs (interface '%s', "
+                            "hostname '%s')",
+                            strempty(in->interface), strempty(in->hostname));
+                notify_changed(lb);
+                return r;
+        }
+        if (r < 0)
+                return r;
+
+        changed = !streq_ptr(k, lb->files[LB_FILE_KEEPALIVED].want) || !streq_ptr(h, lb->files[LB_FILE_HAPROXY].want) ||
+                  !streq_ptr(d, lb->files[LB_FILE_DROPIN].want);
+        set_want(&lb->files[LB_FILE_KEEPALIVED], k);
+        set_want(&lb->files[LB_FILE_HAPROXY], h);
+        set_want(&lb->files[LB_FILE_DROPIN], d);
+        lb->vip = in->config->vip.addr;
+        snprintf(lb->interface, sizeof lb->interface, "%s", in->interface);
+
+        if (!changed)
+                return 0;
+        if (lb->busy) {
+                lb->dirty = true;
+                return 0;
+        }
+        lb->busy = true;
+        lb->current = 0;
+        lb_step(lb);
+        return 0;
+}
+
+int lb_new(sd_event *e, const LbOps *ops, void *ops_userdata, const LbPaths *paths, LbChanged changed,
+           void *changed_userdata, Lb **ret)
+{
+        Lb *lb = calloc(1, sizeof *lb);
+        int r;
+
+        if (!lb)
+                return -ENOMEM;
+        lb->event = sd_event_ref(e);
+        lb->ops = ops;
+        lb->ops_userdata = ops_userdata;
+        lb->changed = changed;
+        lb->changed_userdata = changed_userdata;
+        /* Order matters: the drop-in before keepalived's first start, HAProxy before keepalived tracks it. */
+        lb->files[LB_FILE_DROPIN] = (LbFile){.name = "keepalived drop-in", .path = paths->keepalived_dropin};
+        lb->files[LB_FILE_HAPROXY] = (LbFile){.name = "haproxy",
+                                              .unit = "haproxy.service",
+                                              .path = paths->haproxy_cfg,
+                                              .checker = paths->haproxy_bin,
+                                              .check_flag = "-c"};
+        lb->files[LB_FILE_KEEPALIVED] = (LbFile){.name = "keepalived",
+                                                 .unit = "keepalived.service",
+                                                 .path = paths->keepalived_conf,
+                                                 .checker = paths->keepalived_bin,
+                                                 .check_flag = "-t"};
+
+        r = sd_event_add_time_relative(e, &lb->vip_timer, CLOCK_MONOTONIC, LB_VIP_POLL_USEC, 0, on_vip_poll, lb);
+        if (r < 0) {
+                lb_free(lb);
+                return r;
+        }
+        *ret = lb;
+        return 0;
+}
+
+Lb *lb_free(Lb *lb)
+{
+        if (!lb)
+                return NULL;
+        spawn_cancel(lb->checker);
+        sd_event_source_disable_unref(lb->vip_timer);
+        for (size_t i = 0; i < _LB_FILE_MAX; i++) {
+                free(lb->files[i].want);
+                free(lb->files[i].live);
+                free(lb->files[i].rejected);
+        }
+        free(lb->problem);
+        sd_event_unref(lb->event);
+        free(lb);
+        return NULL;
+}

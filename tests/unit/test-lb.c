@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/* The LB pipeline with fake systemd operations and the real checkers (haproxy -c, keepalived -t): what is
+ * written, in which order units are applied, nothing re-applied without a change, a rejected file never
+ * installed, a failed job reported. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "lb.h"
+
+#define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+
+typedef struct Fake {
+        sd_event *event;
+        char calls[16][64];
+        unsigned n_calls;
+        int fail_unit; /* apply of this call index fails */
+        unsigned changed;
+} Fake;
+
+static char dir[64], p_keepalived[128], p_haproxy[128], p_dropin[128];
+static LbPaths paths;
+
+static int unit_apply(void *userdata, const char *unit, LbJobDone done, void *done_userdata)
+{
+        Fake *f = userdata;
+        int idx = (int)f->n_calls;
+        snprintf(f->calls[f->n_calls++ % 16], 64, "apply %s", unit);
+        done(idx == f->fail_unit ? -EIO : 0, done_userdata);
+        return 0;
+}
+
+static int daemon_reload(void *userdata, LbJobDone done, void *done_userdata)
+{
+        Fake *f = userdata;
+        snprintf(f->calls[f->n_calls++ % 16], 64, "daemon-reload");
+        done(0, done_userdata);
+        return 0;
+}
+
+static const LbOps fake_ops = {.unit_apply = unit_apply, .daemon_reload = daemon_reload};
+
+static void on_changed(Lb *lb, void *userdata)
+{
+        ((Fake *)userdata)->changed++;
+}
+
+static int setup(void **state)
+{
+        snprintf(dir, sizeof dir, "/tmp/piagent-lb-XXXXXX");
+        if (!mkdtemp(dir))
+                return -1;
+        snprintf(p_keepalived, sizeof p_keepalived, "%s/keepalived/keepalived.conf", dir);
+        snprintf(p_haproxy, sizeof p_haproxy, "%s/haproxy/haproxy.cfg", dir);
+        snprintf(p_dropin, sizeof p_dropin, "%s/keepalived.service.d/50-piagent.conf", dir);
+        paths = (LbPaths){.keepalived_conf = p_keepalived,
+                          .haproxy_cfg = p_haproxy,
+                          .keepalived_dropin = p_dropin,
+                          .keepalived_bin = "/usr/sbin/keepalived",
+                          .haproxy_bin = "/usr/sbin/haproxy"};
+        if (access(paths.keepalived_bin, X_OK) < 0 || access(paths.haproxy_bin, X_OK) < 0) {
+                fprintf(stderr, "keepalived and haproxy must be installed (tools/install-deps)\n");
+                return -1;
+        }
+        unsetenv("PIAGENT_TEST_BREAK");
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static Config *config(void)
+{
+        DiagList d = {};
+        Config *c = NULL;
+        const char *role = "role=lb\n", *cluster = "secret=" SECRET "\nvip=10.77.0.240/24\n";
+        assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
+        return c;
+}
+
+/* Runs the loop until the pipeline is idle (checkers are child processes). */
+static void settle(Fake *f, Lb *lb, unsigned want_changed)
+{
+        for (unsigned i = 0; i < 400 && f->changed < want_changed; i++)
+                assert_true(sd_event_run(f->event, 50 * 1000) >= 0);
+        assert_true(f->changed >= want_changed);
+}
+
+static LbInputs inputs(const Config *c, const LbPeer *lbs, size_t n_lbs, const LbBackend *m, size_t n_m)
+{
+        struct in_addr self;
+        inet_pton(AF_INET, "10.77.0.10", &self);
+        return (LbInputs){.config = c,
+                          .self_id = "a1",
+                          .hostname = "lb-a1a1a1",
+                          .interface = "eth0",
+                          .self_addr = self,
+                          .lbs = lbs,
+                          .n_lbs = n_lbs,
+                          .masters = m,
+                          .n_masters = n_m};
+}
+
+static char *slurp(const char *path)
+{
+        char *s = NULL;
+        if (read_file_full(path, 1 << 20, &s, NULL) < 0)
+                return NULL;
+        return s;
+}
+
+static void lb_update__first_inputs__files_checked_installed_units_applied_in_order(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+        LbPeer peer = {"b2", {0}};
+        LbBackend m = {"master-1", {0}};
+        inet_pton(AF_INET, "10.77.0.11", &peer.addr);
+        inet_pton(AF_INET, "10.77.0.12", &m.addr);
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, &peer, 1, &m, 1);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+
+        assert_true(lb_is_ready(lb));
+        assert_null(lb_problem(lb));
+        assert_int_equal(f.n_calls, 3);
+        assert_string_equal(f.calls[0], "daemon-reload");
+        assert_string_equal(f.calls[1], "apply haproxy.service");
+        assert_string_equal(f.calls[2], "apply keepalived.service");
+
+        char *h = slurp(p_haproxy), *k = slurp(p_keepalived), *d = slurp(p_dropin);
+        assert_non_null(strstr(h, "server master-1 10.77.0.12:6443"));
+        assert_non_null(strstr(k, "10.77.0.11"));
+        assert_non_null(strstr(k, "priority 200"));
+        assert_non_null(strstr(d, "ExecStopPost=-/sbin/ip -4 addr del 10.77.0.240/32 dev eth0"));
+        free(h), free(k), free(d);
+
+        /* The same inputs again: nothing to do. */
+        assert_int_equal(lb_update(lb, &in), 0);
+        for (unsigned i = 0; i < 5; i++)
+                sd_event_run(f.event, 10 * 1000);
+        assert_int_equal(f.n_calls, 3);
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
+static void lb_update__master_added__only_haproxy_reapplied(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+        LbBackend m[2] = {{"master-1", {0}}, {"master-2", {0}}};
+        inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
+        inet_pton(AF_INET, "10.77.0.13", &m[1].addr);
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, m, 1);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+        assert_int_equal(f.n_calls, 3);
+
+        in.n_masters = 2;
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 2);
+        assert_int_equal(f.n_calls, 4);
+        assert_string_equal(f.calls[3], "apply haproxy.service");
+        char *h = slurp(p_haproxy);
+        assert_non_null(strstr(h, "server master-2 10.77.0.13:6443"));
+        free(h);
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
+static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+        LbBackend m[2] = {{"master-1", {0}}, {"master-2", {0}}};
+        inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
+        inet_pton(AF_INET, "10.77.0.13", &m[1].addr);
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, m, 1);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+        char *good = slurp(p_haproxy);
+
+        setenv("PIAGENT_TEST_BREAK", "haproxy", 1);
+        in.n_masters = 2;
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 2);
+        unsetenv("PIAGENT_TEST_BREAK");
+
+        char *now = slurp(p_haproxy);
+        assert_string_equal(now, good);
+        assert_int_equal(f.n_calls, 3);
+        assert_non_null(lb_problem(lb));
+        assert_non_null(strstr(lb_problem(lb), "rejected the new haproxy configuration"));
+        assert_non_null(strstr(lb_problem(lb), "keeping the last good one"));
+        char candidate[160];
+        snprintf(candidate, sizeof candidate, "%s.piagent-check", p_haproxy);
+        assert_int_equal(access(candidate, F_OK), -1);
+        free(good), free(now);
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
+static void lb_update__unit_job_fails__problem_and_not_ready(void **state)
+{
+        Fake f = {.fail_unit = 1};
+        Config *c = config();
+        Lb *lb = NULL;
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, NULL, 0);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+        assert_false(lb_is_ready(lb));
+        assert_non_null(strstr(lb_problem(lb), "systemd failed to start or reload the unit for the new haproxy"));
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
+static void lb_update__hostile_interface__einval_reported(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, NULL, 0);
+        in.interface = "eth0 }";
+        assert_int_equal(lb_update(lb, &in), -EINVAL);
+        assert_non_null(lb_problem(lb));
+        assert_int_equal(f.n_calls, 0);
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(lb_update__first_inputs__files_checked_installed_units_applied_in_order,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(lb_update__master_added__only_haproxy_reapplied, setup, teardown),
+                cmocka_unit_test_setup_teardown(lb_update__checker_rejects__last_good_file_kept_and_reported, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(lb_update__unit_job_fails__problem_and_not_ready, setup, teardown),
+                cmocka_unit_test_setup_teardown(lb_update__hostile_interface__einval_reported, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
