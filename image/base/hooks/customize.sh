@@ -1,0 +1,65 @@
+#!/bin/sh
+# mmdebstrap --customize-hook: configures the installed base rootfs.
+# Env: PIAGENT_BASE_DIR (image/base), and the variables of config.sh.
+set -eu
+root=$1
+base=$PIAGENT_BASE_DIR
+. "$base/config.sh"
+diskid=${PIAGENT_DISK_ID#0x}
+
+echo "piagent customize: overlay"
+(cd "$base/overlay" && find . -type f) | sort | while read -r f; do
+	if [ -x "$base/overlay/$f" ]; then mode=0755; else mode=0644; fi
+	install -D -m "$mode" -o root -g root "$base/overlay/$f" "$root/$f"
+done
+
+echo "piagent customize: identity, fstab, boot settings"
+echo "$PIAGENT_HOSTNAME" >"$root/etc/hostname"
+cat >"$root/etc/hosts" <<HOSTS
+127.0.0.1	localhost
+127.0.1.1	$PIAGENT_HOSTNAME
+::1		localhost ip6-localhost ip6-loopback
+ff02::1		ip6-allnodes
+ff02::2		ip6-allrouters
+HOSTS
+cat >"$root/etc/fstab" <<FSTAB
+# <file system>		<mount point>	<type>	<options>		<dump> <pass>
+PARTUUID=$diskid-02	/		ext4	defaults,noatime	0 1
+PARTUUID=$diskid-01	/boot/firmware	vfat	defaults,noatime	0 2
+# no swap: kubelet refuses to run with swap on
+FSTAB
+mkdir -p "$root/boot/firmware"
+# The raspi-firmware hooks write /boot/firmware/cmdline.txt from these on every kernel or
+# initramfs update; /etc/default/raspi-extra-cmdline (cgroup_enable=memory) goes last on the line.
+cat >>"$root/etc/default/raspi-firmware" <<RF
+
+# piagent image settings
+ROOTPART="PARTUUID=$diskid-02"
+CONSOLES="ttyS1,115200 tty0"
+RF
+ln -sfn /usr/share/zoneinfo/Etc/UTC "$root/etc/localtime"
+echo "Etc/UTC" >"$root/etc/timezone"
+echo "LANG=C.UTF-8" >"$root/etc/default/locale"
+
+echo "piagent customize: units"
+# systemd-firstboot would prompt on the console and stop a headless first boot
+systemctl --root="$root" mask systemd-firstboot.service
+systemctl --root="$root" enable systemd-networkd.service systemd-resolved.service \
+	systemd-timesyncd.service systemd-network-generator.service avahi-daemon.service \
+	containerd.service ssh.service piagent-growroot.service piagent-ssh-hostkeys.service
+# the agent configures and starts these on load-balancer nodes only
+systemctl --root="$root" disable keepalived.service haproxy.service
+
+echo "piagent customize: one initramfs build"
+rm -f "$root/usr/sbin/update-initramfs"
+chroot "$root" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
+chroot "$root" update-initramfs -c -k all
+test -e "$root/boot/firmware/cmdline.txt" || { echo "no /boot/firmware/cmdline.txt: raspi-firmware hook did not run" >&2; exit 1; }
+ls "$root/boot/firmware" | grep -q '^vmlinuz-' || { echo "no kernel in /boot/firmware" >&2; exit 1; }
+ls "$root/boot/firmware" | grep -q '^initrd.img-' || { echo "no initrd in /boot/firmware" >&2; exit 1; }
+
+echo "piagent customize: per-node state out"
+rm -f "$root"/etc/ssh/ssh_host_*
+rm -f "$root/var/lib/systemd/random-seed" "$root/var/lib/dbus/machine-id"
+: >"$root/etc/machine-id"
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"

@@ -1,0 +1,220 @@
+#!/bin/bash
+# Builds the flashable piagent image for Raspberry Pi 3/4 (arm64), the same image the QEMU boot
+# tests boot. See docs/image.md.
+#
+#   image/build.sh [--agent-deb FILE] [--k8s-debs DIR] [--secret HEX] [options]
+#
+# Layers:
+#   1. base rootfs (slow: Debian arm64 through qemu-user, minutes): cached in
+#      ${PIAGENT_CACHE_DIR:-/var/cache/piagent}/base-<sha256 of image/base/**>.tar.zst
+#   2. agent layer (seconds): the base unpacked, Kubernetes .debs and the piagent .deb installed,
+#      piagent.service enabled
+#   3. disk (seconds): FAT boot partition (firmware, kernel, initrd, config.txt, cmdline.txt,
+#      role.txt, cluster.txt, README.txt) + ext4 root made with mkfs.ext4 -d, MBR by sfdisk,
+#      joined with dd. No loop devices, no mounts.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+. "$here/lib/common.sh"
+
+usage() {
+	cat <<'USAGE'
+Usage: image/build.sh [options]
+  --agent-deb FILE    piagent_<version>_arm64.deb to install (and enable piagent.service).
+                      Without it the image is the base only (no agent): for testing the image itself.
+  --k8s-debs DIR      install every .deb in DIR (kubeadm, kubelet, kubectl, cri-tools,
+                      kubernetes-cni for arm64, from the Kubernetes project's package repository)
+  --secret HEX        cluster secret for cluster.txt (>= 32 characters [0-9a-zA-Z]); default: 48
+                      fresh hex characters from /dev/urandom, printed at the end
+  --ssh-key FILE      authorized_keys for root (ssh root@<node>); default: no ssh logins
+  --version V         image version (default: the agent package's version, or base-<git commit>)
+  --out DIR           output directory (default: image/out)
+  --compress KIND     xz (default), zstd or none: the compressed copy next to the .img
+  --cache-dir DIR     cache of base rootfs tarballs and .debs (default: $PIAGENT_CACHE_DIR or
+                      /var/cache/piagent)
+  --rebuild-base      build the base rootfs even if the cache has it (e.g. for security updates)
+  --base-key          print the base cache key and exit
+  -h, --help          this text
+USAGE
+}
+
+agent_deb="" k8s_dir="" secret="" ssh_key="" version="" out="$here/out" compress=xz
+cache=${PIAGENT_CACHE_DIR:-/var/cache/piagent} rebuild_base=0 only_key=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--agent-deb) agent_deb=$2; shift 2 ;;
+	--k8s-debs) k8s_dir=$2; shift 2 ;;
+	--secret) secret=$2; shift 2 ;;
+	--ssh-key) ssh_key=$2; shift 2 ;;
+	--version) version=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--compress) compress=$2; shift 2 ;;
+	--cache-dir) cache=$2; shift 2 ;;
+	--rebuild-base) rebuild_base=1; shift ;;
+	--base-key) only_key=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown argument: $1" ;;
+	esac
+done
+
+. "$here/base/config.sh"
+base_key=$(hash_inputs "$here/base" "suite=$PIAGENT_SUITE" "mirror=${PIAGENT_MIRROR:-}")
+if [ "$only_key" = 1 ]; then echo "$base_key"; exit 0; fi
+
+[ "$(id -u)" -eq 0 ] || die "run as root (mmdebstrap --mode=root, chroot into the arm64 tree)"
+case "$compress" in xz | zstd | none) ;; *) die "--compress: xz, zstd or none" ;; esac
+if [ -n "$agent_deb" ]; then
+	[ -f "$agent_deb" ] || die "--agent-deb: no such file: $agent_deb"
+	[ "$(dpkg-deb -f "$agent_deb" Package)" = piagent ] || die "--agent-deb: $agent_deb is not the piagent package"
+	arch=$(dpkg-deb -f "$agent_deb" Architecture)
+	[ "$arch" = arm64 ] || [ "$arch" = all ] || die "--agent-deb: $agent_deb is for $arch, not arm64"
+	agent_deb=$(readlink -f "$agent_deb")
+fi
+if [ -n "$k8s_dir" ]; then
+	compgen -G "$k8s_dir/*.deb" >/dev/null || die "--k8s-debs: no .deb files in $k8s_dir"
+	k8s_dir=$(readlink -f "$k8s_dir")
+fi
+if [ -n "$secret" ]; then
+	[[ "$secret" =~ ^[0-9A-Za-z]{32,}$ ]] || die "--secret: at least 32 characters of [0-9A-Za-z]"
+else
+	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	secret_generated=1
+fi
+[ -z "$ssh_key" ] || [ -f "$ssh_key" ] || die "--ssh-key: no such file: $ssh_key"
+if [ -z "$version" ]; then
+	if [ -n "$agent_deb" ]; then
+		version=$(dpkg-deb -f "$agent_deb" Version)
+	else
+		version=base-$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	fi
+fi
+version=${version//[^0-9A-Za-z.+~_-]/_}
+name=piagent-$version-arm64
+
+t_start=$(date +%s)
+ensure_host_packages $piagent_host_packages_build
+ensure_binfmt_aarch64
+
+# ---- 1. base rootfs (cached) ----
+mkdir -p "$cache" "$out"
+base_tar=$cache/base-$base_key.tar.zst
+(
+	flock 9
+	if [ "$rebuild_base" = 1 ] || [ ! -s "$base_tar" ]; then
+		log "building base rootfs $base_key (Debian $PIAGENT_SUITE arm64 under qemu-user: minutes)"
+		t=$(date +%s)
+		"$here/base/mkbase.sh" "$base_tar" "$cache/debs"
+		log "base rootfs built in $(($(date +%s) - t)) s: $base_tar"
+	else
+		log "base rootfs from cache: $base_tar"
+	fi
+) 9>"$cache/.base.lock"
+t_base=$(date +%s)
+
+work=$(mktemp -d "$out/.work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir "$root"
+tar -C "$root" --xattrs --xattrs-include='*' --acls --numeric-owner -I zstd -xpf "$base_tar"
+log "base unpacked in $(($(date +%s) - t_base)) s"
+
+# ---- 2. agent layer ----
+install_debs() { # install_debs LABEL FILE... (inside the arm64 tree, through qemu-user)
+	local label=$1; shift
+	mkdir -p "$root/tmp/piagent-debs"
+	cp "$@" "$root/tmp/piagent-debs/"
+	log "installing $label: $(cd "$root/tmp/piagent-debs" && ls | xargs)"
+	chroot "$root" sh -c 'dpkg -i /tmp/piagent-debs/*.deb' >&2 ||
+		die "$label: dpkg -i failed (a missing dependency belongs in image/base/packages.txt)"
+	rm -rf "$root/tmp/piagent-debs"
+}
+if [ -n "$k8s_dir" ]; then
+	install_debs "Kubernetes packages" "$k8s_dir"/*.deb
+	chroot "$root" dpkg-query -W kubeadm kubelet kubectl >&2 || die "--k8s-debs: kubeadm, kubelet and kubectl are needed"
+fi
+if [ -n "$agent_deb" ]; then
+	install_debs "piagent" "$agent_deb"
+	[ -x "$root/usr/bin/piagent" ] || die "the piagent package did not install /usr/bin/piagent"
+	systemctl --root="$root" enable piagent.service >&2
+	[ "$(systemctl --root="$root" is-enabled piagent.service)" = enabled ] || die "piagent.service is not enabled"
+fi
+if [ -n "$ssh_key" ]; then
+	install -d -m 700 "$root/root/.ssh"
+	install -m 600 "$ssh_key" "$root/root/.ssh/authorized_keys"
+fi
+cat >"$root/etc/piagent-image-release" <<EOF
+PIAGENT_IMAGE_VERSION=$version
+PIAGENT_IMAGE_BASE=$base_key
+PIAGENT_IMAGE_AGENT=$( [ -n "$agent_deb" ] && dpkg-deb -f "$agent_deb" Version || echo none)
+PIAGENT_IMAGE_KUBERNETES=$( [ -n "$k8s_dir" ] && chroot "$root" dpkg-query -W -f='${Version}' kubeadm || echo none)
+PIAGENT_IMAGE_BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+EOF
+t_layer=$(date +%s)
+
+# ---- 3. boot partition contents ----
+bootfs=$work/bootfs
+mkdir "$bootfs"
+# what the raspi-firmware hooks put in /boot/firmware moves to the FAT partition; the directory
+# stays as the (empty) mount point
+find "$root/boot/firmware" -mindepth 1 -maxdepth 1 -exec mv -t "$bootfs" {} +
+grep -q 'cgroup_enable=memory$' "$bootfs/cmdline.txt" || die "cmdline.txt does not end with cgroup_enable=memory"
+cp "$here/bootfiles/role.txt" "$here/bootfiles/README.txt" "$bootfs/"
+sed -e "s/@SECRET@/$secret/" "$here/bootfiles/cluster.txt.in" >"$bootfs/cluster.txt"
+install -m 600 "$bootfs/cluster.txt" "$out/$name.cluster.txt"
+
+# ---- 4. file systems and disk ----
+mib() { echo $((($1 + 1048575) / 1048576)); }
+boot_mib=256
+used_mib=$(mib "$(du -sb "$root" | cut -f1)")
+# headroom for ext4 metadata and the first boot; the partition grows to the card on first boot
+root_mib=$(((used_mib * 6 / 5 + 384 + 3) / 4 * 4))
+log "root file system: $used_mib MiB used, $root_mib MiB partition"
+
+mkfs.vfat -C -F 32 -n PIAGENTBOOT "$work/boot.fat" $((boot_mib * 1024)) >/dev/null
+MTOOLS_SKIP_CHECK=1 mcopy -s -m -i "$work/boot.fat" "$bootfs"/* ::/
+mkfs.ext4 -q -F -L PIAGENTROOT -m 1 -d "$root" "$work/root.ext4" "${root_mib}M"
+rm -rf "$root"
+
+img_tmp=$work/$name.img
+boot_start=2048
+boot_sectors=$((boot_mib * 2048))
+root_start=$((boot_start + boot_sectors))
+root_sectors=$((root_mib * 2048))
+truncate -s $(((root_start + root_sectors) * 512)) "$img_tmp"
+sfdisk -q "$img_tmp" <<EOF
+label: dos
+label-id: $PIAGENT_DISK_ID
+unit: sectors
+
+start=$boot_start, size=$boot_sectors, type=c, bootable
+start=$root_start, size=$root_sectors, type=83
+EOF
+dd if="$work/boot.fat" of="$img_tmp" bs=1M seek=$((boot_start / 2048)) conv=notrunc,sparse status=none
+dd if="$work/root.ext4" of="$img_tmp" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
+rm -f "$work/boot.fat" "$work/root.ext4"
+mv -f "$img_tmp" "$out/$name.img"
+ln -sfn "$name.img" "$out/piagent-arm64.img"
+t_img=$(date +%s)
+
+case "$compress" in
+xz) xz -T0 -3 -c "$out/$name.img" >"$work/c" && mv -f "$work/c" "$out/$name.img.xz" ;;
+zstd) zstd -T0 -10 -q -c "$out/$name.img" >"$work/c" && mv -f "$work/c" "$out/$name.img.zst" ;;
+none) ;;
+esac
+t_end=$(date +%s)
+
+cat >&2 <<EOF
+
+piagent image $version
+  image:       $out/$name.img ($(du -h --apparent-size "$out/$name.img" | cut -f1), $(du -h "$out/$name.img" | cut -f1) allocated)
+$( [ "$compress" = none ] || echo "  compressed:  $(ls "$out/$name".img.* | head -1) ($(du -h "$(ls "$out/$name".img.* | head -1)" | cut -f1))")
+  agent:       $( [ -n "$agent_deb" ] && basename "$agent_deb" || echo "none (base image only)")
+  kubernetes:  $( [ -n "$k8s_dir" ] && echo "from $k8s_dir" || echo "not installed (see docs/image.md: --k8s-debs)")
+  times:       base $((t_base - t_start)) s, agent layer $((t_layer - t_base)) s, disk $((t_img - t_layer)) s, compress $((t_end - t_img)) s; total $((t_end - t_start)) s
+  cluster.txt: $out/$name.cluster.txt (identical on every card of this cluster)
+EOF
+if [ "${secret_generated:-0}" = 1 ]; then
+	echo "  cluster secret (generated): $secret" >&2
+	echo "  build more images for the same cluster with: --secret $secret" >&2
+fi
