@@ -4,7 +4,8 @@
 
 #include "json.h"
 
-/* Nesting depth without recursion on the untrusted text itself: counts brackets outside strings. */
+/* Nesting depth without recursion on the untrusted text itself (counts brackets outside strings), and no
+ * \u0000 escape inside them. */
 static bool depth_within(const char *s, size_t size, unsigned max_depth)
 {
         unsigned depth = 0;
@@ -13,9 +14,12 @@ static bool depth_within(const char *s, size_t size, unsigned max_depth)
         for (size_t i = 0; i < size; i++) {
                 char c = s[i];
                 if (in_string) {
-                        if (escaped)
+                        if (escaped) {
+                                /* A C string cannot hold NUL: "a\u0000b" would silently read as "a". */
+                                if (c == 'u' && size - i > 4 && memcmp(s + i + 1, "0000", 4) == 0)
+                                        return false;
                                 escaped = false;
-                        else if (c == '\\')
+                        } else if (c == '\\')
                                 escaped = true;
                         else if (c == '"')
                                 in_string = false;

@@ -15,7 +15,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete);
 #define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 /* Parses untrusted input: at most max_size bytes, at most max_depth levels of nesting (cJSON itself allows
- * 1000), and nothing but whitespace after the value. Returns 0 or -EINVAL / -E2BIG / -ENOMEM. */
+ * 1000), no \u0000 escape (strings are C strings), and nothing but whitespace after the value.
+ * Returns 0 or -EINVAL / -E2BIG / -ENOMEM. */
 int json_parse_untrusted(const char *text, size_t size, size_t max_size, unsigned max_depth, cJSON **ret);
 
 /* Checked getters for objects from the network. Return 0, -ENOENT if missing, -EINVAL if of the wrong type
