@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -138,5 +140,42 @@ int crypto_aead_open(const uint8_t key[static CRYPTO_AEAD_KEY_SIZE], const uint8
                 erase(out, n);
                 return -EBADMSG;
         }
+        return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free);
+
+int crypto_ca_cert_hash(const char *pem, size_t size, char out[static CRYPTO_CA_HASH_SIZE])
+{
+        static const char digits[] = "0123456789abcdef";
+        _cleanup_(BIO_freep) BIO *bio = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        unsigned char *der = NULL;
+        uint8_t digest[CRYPTO_SHA256_SIZE];
+        int len, r;
+
+        if (size > INT32_MAX)
+                return -EINVAL;
+        bio = BIO_new_mem_buf(pem, (int)size);
+        if (!bio)
+                return -ENOMEM;
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (!cert)
+                return -EINVAL;
+        len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+        if (len <= 0)
+                return -EINVAL;
+        r = crypto_sha256(der, (size_t)len, digest);
+        OPENSSL_free(der);
+        if (r < 0)
+                return r;
+
+        memcpy(out, "sha256:", 7);
+        for (size_t i = 0; i < CRYPTO_SHA256_SIZE; i++) {
+                out[7 + 2 * i] = digits[digest[i] >> 4];
+                out[7 + 2 * i + 1] = digits[digest[i] & 15];
+        }
+        out[CRYPTO_CA_HASH_SIZE - 1] = 0;
         return 0;
 }

@@ -32,3 +32,8 @@ int crypto_aead_seal(const uint8_t key[static CRYPTO_AEAD_KEY_SIZE], const uint8
                      const void *aad, size_t aad_size, const void *plain, size_t size, uint8_t *out);
 int crypto_aead_open(const uint8_t key[static CRYPTO_AEAD_KEY_SIZE], const uint8_t nonce[static CRYPTO_AEAD_NONCE_SIZE],
                      const void *aad, size_t aad_size, const uint8_t *in, size_t size, uint8_t *out);
+
+/* kubeadm's discovery-token-ca-cert-hash of a PEM certificate: "sha256:" + hex SHA-256 of its DER
+ * SubjectPublicKeyInfo. -EINVAL if pem holds no certificate. out: CRYPTO_CA_HASH_SIZE bytes. */
+#define CRYPTO_CA_HASH_SIZE (7 + 2 * CRYPTO_SHA256_SIZE + 1)
+int crypto_ca_cert_hash(const char *pem, size_t size, char out[static CRYPTO_CA_HASH_SIZE]);
