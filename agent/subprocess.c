@@ -45,7 +45,10 @@ static void spawn_free(Spawn *s)
         if (s->fd >= 0)
                 close(s->fd);
         sd_event_unref(s->event);
+        /* Output may hold secrets (kubeadm token create prints one). */
+        erase(s->output, s->output_len);
         free(s->output);
+        erase(s->line, sizeof s->line);
         free(s);
 }
 
