@@ -9,24 +9,24 @@
 #define NODE_STATE_VERSION 1
 #define NODE_STATE_MAX     (64u * 1024u)
 
-static const char *const bootstrap_names[_BOOTSTRAP_MAX] = {
-        [BOOTSTRAP_NONE] = "none",
-        [BOOTSTRAP_STARTED] = "started",
-        [BOOTSTRAP_INITIALIZED] = "initialized",
-        [BOOTSTRAP_JOINED] = "joined",
+static const char *const membership_names[_MEMBERSHIP_MAX] = {
+        [MEMBERSHIP_NONE] = "none",
+        [MEMBERSHIP_STARTED] = "started",
+        [MEMBERSHIP_INITIALIZED] = "initialized",
+        [MEMBERSHIP_JOINED] = "joined",
 };
 
-const char *bootstrap_to_string(Bootstrap b)
+const char *membership_to_string(Membership b)
 {
-        return b >= 0 && b < _BOOTSTRAP_MAX ? bootstrap_names[b] : NULL;
+        return b >= 0 && b < _MEMBERSHIP_MAX ? membership_names[b] : NULL;
 }
 
-Bootstrap bootstrap_from_string(const char *s)
+Membership membership_from_string(const char *s)
 {
-        for (Bootstrap b = 0; b < _BOOTSTRAP_MAX; b++)
-                if (s && streq(s, bootstrap_names[b]))
+        for (Membership b = 0; b < _MEMBERSHIP_MAX; b++)
+                if (s && streq(s, membership_names[b]))
                         return b;
-        return _BOOTSTRAP_INVALID;
+        return _MEMBERSHIP_INVALID;
 }
 
 int node_state_to_json(const NodeState *s, char **ret)
@@ -41,7 +41,7 @@ int node_state_to_json(const NodeState *s, char **ret)
         }
         if (!cJSON_AddNumberToObject(o, "version", NODE_STATE_VERSION) ||
             !cJSON_AddStringToObject(o, "role", role_to_string(s->role) ?: "") ||
-            !cJSON_AddStringToObject(o, "bootstrap", bootstrap_to_string(s->bootstrap)) ||
+            !cJSON_AddStringToObject(o, "membership", membership_to_string(s->membership)) ||
             !cJSON_AddNumberToObject(o, "attempts", s->attempts) ||
             !cJSON_AddStringToObject(vote, "candidate", s->vote.candidate) ||
             /* Monotonic microseconds fit a double exactly for 285 years of uptime. */
@@ -57,7 +57,7 @@ int node_state_to_json(const NodeState *s, char **ret)
 int node_state_from_json(const char *text, size_t size, NodeState *ret)
 {
         _cleanup_json_ cJSON *o = NULL;
-        const char *role, *bootstrap, *candidate;
+        const char *role, *membership, *candidate;
         uint64_t version, attempts, last_seen;
         const cJSON *vote;
         NodeState s = {};
@@ -67,7 +67,7 @@ int node_state_from_json(const char *text, size_t size, NodeState *ret)
         if (r < 0)
                 return -EINVAL;
         if (json_get_uint(o, "version", 1000, &version) < 0 || version != NODE_STATE_VERSION ||
-            json_get_string(o, "role", 16, &role) < 0 || json_get_string(o, "bootstrap", 16, &bootstrap) < 0 ||
+            json_get_string(o, "role", 16, &role) < 0 || json_get_string(o, "membership", 16, &membership) < 0 ||
             json_get_uint(o, "attempts", 1000000, &attempts) < 0)
                 return -EINVAL;
         vote = cJSON_GetObjectItemCaseSensitive(o, "vote");
@@ -76,8 +76,8 @@ int node_state_from_json(const char *text, size_t size, NodeState *ret)
                 return -EINVAL;
 
         s.role = role[0] ? role_from_string(role) : _ROLE_INVALID;
-        s.bootstrap = bootstrap_from_string(bootstrap);
-        if ((role[0] && s.role < 0) || s.bootstrap < 0)
+        s.membership = membership_from_string(membership);
+        if ((role[0] && s.role < 0) || s.membership < 0)
                 return -EINVAL;
         s.attempts = (unsigned)attempts;
         snprintf(s.vote.candidate, sizeof s.vote.candidate, "%s", candidate);

@@ -12,28 +12,28 @@
 
 #define NODE_STATE_FILE "state.json"
 
-typedef enum Bootstrap {
-        BOOTSTRAP_NONE,        /* nothing done yet */
-        BOOTSTRAP_STARTED,     /* kubeadm init/join was started and has not completed: clean up before retrying */
-        BOOTSTRAP_INITIALIZED, /* this node ran kubeadm init successfully */
-        BOOTSTRAP_JOINED,      /* this node joined (control plane or worker) successfully */
-        _BOOTSTRAP_MAX,
-        _BOOTSTRAP_INVALID = -EINVAL,
-} Bootstrap;
+typedef enum Membership {
+        MEMBERSHIP_NONE,        /* nothing done yet */
+        MEMBERSHIP_STARTED,     /* kubeadm init/join was started and has not completed: clean up before retrying */
+        MEMBERSHIP_INITIALIZED, /* this node ran kubeadm init successfully */
+        MEMBERSHIP_JOINED,      /* this node joined (control plane or worker) successfully */
+        _MEMBERSHIP_MAX,
+        _MEMBERSHIP_INVALID = -EINVAL,
+} Membership;
 
 typedef struct NodeState {
         Role role; /* the role this state was written for; _ROLE_INVALID when never written */
-        Bootstrap bootstrap;
+        Membership membership;
         unsigned attempts; /* failed bootstrap attempts since the last success */
         ElectionVote vote;
 } NodeState;
 
-const char *bootstrap_to_string(Bootstrap b);
-Bootstrap bootstrap_from_string(const char *s);
+const char *membership_to_string(Membership b);
+Membership membership_from_string(const char *s);
 
 static inline bool node_state_is_member(const NodeState *s)
 {
-        return s->bootstrap == BOOTSTRAP_INITIALIZED || s->bootstrap == BOOTSTRAP_JOINED;
+        return s->membership == MEMBERSHIP_INITIALIZED || s->membership == MEMBERSHIP_JOINED;
 }
 
 /* Serialisation (pure). Parsing treats the file as untrusted: wrong types, unknown values and oversized

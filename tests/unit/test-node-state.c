@@ -19,7 +19,7 @@
 static void node_state__round_trip__same_values(void **state)
 {
         NodeState s = {.role = ROLE_MASTER,
-                       .bootstrap = BOOTSTRAP_STARTED,
+                       .membership = MEMBERSHIP_STARTED,
                        .attempts = 3,
                        .vote = {.candidate = "m-0a0b0c", .last_seen_usec = 123456789012ULL}};
         NodeState back;
@@ -28,7 +28,7 @@ static void node_state__round_trip__same_values(void **state)
         assert_int_equal(node_state_to_json(&s, &text), 0);
         assert_int_equal(node_state_from_json(text, strlen(text), &back), 0);
         assert_int_equal(back.role, ROLE_MASTER);
-        assert_int_equal(back.bootstrap, BOOTSTRAP_STARTED);
+        assert_int_equal(back.membership, MEMBERSHIP_STARTED);
         assert_int_equal(back.attempts, 3);
         assert_string_equal(back.vote.candidate, "m-0a0b0c");
         assert_int_equal(back.vote.last_seen_usec, 123456789012ULL);
@@ -38,7 +38,7 @@ static void node_state__round_trip__same_values(void **state)
 static void node_state__save_load__atomic_file_mode_0600(void **state)
 {
         char dir[] = "/tmp/piagent-state-XXXXXX", path[128];
-        NodeState s = {.role = ROLE_WORKER, .bootstrap = BOOTSTRAP_JOINED}, back;
+        NodeState s = {.role = ROLE_WORKER, .membership = MEMBERSHIP_JOINED}, back;
         struct stat st;
 
         assert_non_null(mkdtemp(dir));
@@ -60,19 +60,22 @@ static void node_state_from_json__damaged__einval(void **state)
                 "{",
                 "[]",
                 "{\"version\":1}",
-                "{\"version\":2,\"role\":\"master\",\"bootstrap\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":\"\","
-                "\"last_seen_usec\":0}}",
-                "{\"version\":1,\"role\":\"king\",\"bootstrap\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":\"\","
-                "\"last_seen_usec\":0}}",
-                "{\"version\":1,\"role\":\"master\",\"bootstrap\":\"done\",\"attempts\":0,\"vote\":{\"candidate\":\"\","
-                "\"last_seen_usec\":0}}",
-                "{\"version\":1,\"role\":\"master\",\"bootstrap\":\"none\",\"attempts\":-1,\"vote\":{\"candidate\":"
+                "{\"version\":2,\"role\":\"master\",\"membership\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":"
                 "\"\","
                 "\"last_seen_usec\":0}}",
-                "{\"version\":1,\"role\":\"master\",\"bootstrap\":\"none\",\"attempts\":0,\"vote\":\"x\"}",
-                "{\"version\":1,\"role\":\"master\",\"bootstrap\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":"
+                "{\"version\":1,\"role\":\"king\",\"membership\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":\"\","
+                "\"last_seen_usec\":0}}",
+                "{\"version\":1,\"role\":\"master\",\"membership\":\"done\",\"attempts\":0,\"vote\":{\"candidate\":"
+                "\"\","
+                "\"last_seen_usec\":0}}",
+                "{\"version\":1,\"role\":\"master\",\"membership\":\"none\",\"attempts\":-1,\"vote\":{\"candidate\":"
+                "\"\","
+                "\"last_seen_usec\":0}}",
+                "{\"version\":1,\"role\":\"master\",\"membership\":\"none\",\"attempts\":0,\"vote\":\"x\"}",
+                "{\"version\":1,\"role\":\"master\",\"membership\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":"
                 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"last_seen_usec\":0}}",
-                "{\"version\":1,\"role\":\"master\",\"bootstrap\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":\"\","
+                "{\"version\":1,\"role\":\"master\",\"membership\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":"
+                "\"\","
                 "\"last_seen_usec\":1.5}} trailing",
         };
         NodeState s;
@@ -84,7 +87,7 @@ static void node_state_from_json__damaged__einval(void **state)
 
 static void node_state_from_json__never_written_role__invalid_role(void **state)
 {
-        const char *t = "{\"version\":1,\"role\":\"\",\"bootstrap\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":"
+        const char *t = "{\"version\":1,\"role\":\"\",\"membership\":\"none\",\"attempts\":0,\"vote\":{\"candidate\":"
                         "\"\",\"last_seen_usec\":0}}";
         NodeState s;
 
