@@ -24,6 +24,7 @@ CLI: `harness.py run --node lb1:lb --node m1:master --exec 'm1:piagent status'`
 
 import argparse
 import atexit
+import concurrent.futures
 import ctypes
 import dataclasses
 import errno
@@ -87,6 +88,11 @@ class CommandFailed(Exception):
 
 class WaitTimeout(AssertionError):
     pass
+
+
+class NotYet(Exception):
+    """Raised by a wait_for predicate to say what is still missing; the last
+    one is in the timeout message."""
 
 
 @dataclasses.dataclass
@@ -575,6 +581,14 @@ class Cluster:
             raise CommandFailed(f"node {node.name}", list(argv), p)
         return p
 
+    def exec_all(self, nodes, argv, **kw):
+        """exec() on several nodes at once; {node name: CompletedProcess}.
+        The first exception is raised after all have finished."""
+        nodes = list(nodes)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, max(1, len(nodes)))) as pool:
+            futs = {n.name: pool.submit(self.exec, n, argv, **kw) for n in nodes}
+        return {name: f.result() for name, f in futs.items()}
+
     def sh(self, node, script, **kw):
         return self.exec(node, ["/bin/sh", "-ec", script], **kw)
 
@@ -598,7 +612,7 @@ class Cluster:
                     log(f"{what}: after {time.monotonic() - t:.2f} s")
                     return v
                 last = v
-            except (CommandFailed, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
+            except (NotYet, CommandFailed, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
                 last = e
             if time.monotonic() >= deadline:
                 raise WaitTimeout(f"{what}: not within {timeout} s (last: {last!r})")

@@ -8,8 +8,8 @@
 #
 # Cache: ${PIAGENT_CACHE_DIR:-/var/cache/piagent}, outside the clone. The file
 # name carries a sha256 over this script and the package list, so editing
-# either produces a new tarball; old ones are left for the user to delete
-# (see --prune).
+# either produces a new tarball; the three newest are kept (--prune keeps only
+# the current one).
 set -euo pipefail
 
 SUITE=bookworm
@@ -69,6 +69,12 @@ customize() {
 		ff02::1		ip6-allnodes
 		ff02::2		ip6-allrouters
 	EOF
+
+	# mmdebstrap leaves the build host's resolver here. The test LAN has no
+	# DNS server (names are mDNS .local names): say so, rather than letting
+	# nodes try a server they cannot and must not reach.
+	rm -f "$root/etc/resolv.conf"
+	echo '# piagent cluster test bed: no DNS on the test LAN; names are mDNS (.local).' >"$root/etc/resolv.conf"
 
 	# Each node gets its own machine-id from the harness (written into its
 	# private layer); an empty file here would make systemd treat every boot
@@ -136,7 +142,7 @@ main() {
 			return
 			;;
 		-h | --help)
-			sed -n '2,12s/^# \{0,1\}//p' "$0"
+			sed -n '2,13s/^# \{0,1\}//p' "$0"
 			return
 			;;
 		*) die "unknown argument: $1" ;;
@@ -208,6 +214,9 @@ main() {
 	sync "$tmp"
 	mv -f "$tmp" "$out"
 	trap - EXIT
+	# Keep the three newest (other checkouts may use older package lists).
+	find "$cache" -maxdepth 1 -name "rootfs-$SUITE-$ARCH-*.tar.zst" -printf '%T@ %p\n' |
+		sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f --
 	echo "rootfs.sh: built $out in $(($(date +%s) - start)) s ($(du -h "$out" | cut -f1))" >&2
 	echo "$out"
 }
