@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The TXT record of a piagent mDNS service (_piagent._tcp), protocol version 1:
+ *
+ *   v=1  tag=<cluster tag>  role=lb|master|worker  phase=<phase>  id=<node id>
+ *
+ * TXT records come from anyone on the LAN: the parser checks every byte against fixed limits and either
+ * accepts a record whole or rejects it with a one-line reason. Unknown keys are allowed (room for later
+ * fields, e.g. vip=1 on load balancers) but must be well-formed too. Pure. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cluster-tag.h"
+#include "config.h"
+#include "identity.h"
+
+#define PEER_TXT_VERSION    1
+#define PEER_TXT_ITEMS_MAX  16   /* key=value strings in one record */
+#define PEER_TXT_ITEM_MAX   255  /* one DNS character-string */
+#define PEER_TXT_SIZE_MAX   1024 /* all items together */
+#define PEER_TXT_KEY_MAX    16
+#define PEER_PHASE_MAX      32
+#define PEER_TXT_REASON_MAX 160
+
+typedef struct TxtItem {
+        const void *data; /* not NUL-terminated; any bytes */
+        size_t size;
+} TxtItem;
+
+typedef struct PeerTxt {
+        unsigned version;
+        char tag[CLUSTER_TAG_SIZE];
+        Role role;
+        char phase[PEER_PHASE_MAX + 1]; /* kept as text: a newer agent's phases are shown, not rejected */
+        char id[NODE_ID_SIZE];
+} PeerTxt;
+
+typedef enum PeerTxtVerdict {
+        PEER_TXT_ACCEPT,        /* our protocol, our cluster: every field valid */
+        PEER_TXT_OTHER_VERSION, /* a well-formed v= other than ours: only version is set */
+        PEER_TXT_OTHER_CLUSTER, /* our version, another tag: version and tag are set */
+        _PEER_TXT_VERDICT_MAX,
+} PeerTxtVerdict;
+
+/* A phase as published: 1-32 of [a-z0-9-]. */
+bool peer_phase_is_valid(const char *s);
+
+/* The record for t, as NULL-terminated "key=value" strings (free with strv_free). Returns 0, -EINVAL if a field
+ * of t is invalid, -ENOMEM. */
+int peer_txt_encode(const PeerTxt *t, char ***ret);
+
+/* Parses a record received from the network. On 0, *ret_verdict says whether the record is ours and *ret holds
+ * what was parsed (see PeerTxtVerdict). -EBADMSG for a malformed record (missing, duplicate, oversized or invalid
+ * fields), with a printable reason in reason (which never echoes unprintable bytes). */
+int peer_txt_parse(const TxtItem *items, size_t n_items, const char *expected_tag, PeerTxt *ret,
+                   PeerTxtVerdict *ret_verdict, char *reason, size_t reason_size);
