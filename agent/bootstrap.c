@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <stdio.h>
+
+#include "bootstrap.h"
+#include "log.h"
+
+#define RECHECK_USEC       (2 * 1000000ULL)  /* endpoint, election, masters */
+#define PREFLIGHT_RETRY    (30 * 1000000ULL) /* a person may fix the blocking problem meanwhile */
+#define BACKOFF_FIRST_USEC (5 * 1000000ULL)
+#define BACKOFF_MAX_USEC   (300 * 1000000ULL)
+
+struct Bootstrap {
+        const BootstrapOps *ops;
+        void *userdata;
+        Role role;
+        bool pinned;
+        unsigned masters;
+        char self_id[ELECTION_ID_MAX];
+        unsigned preflight_ignore;
+
+        NodeState state;
+        BootstrapPhase phase;
+        bool busy;          /* an operation is in flight: its completion continues the machine */
+        bool timer_due;     /* the scheduled time came */
+        BootstrapView view; /* the latest view (pointers valid until the next tick) */
+        BootstrapMaterial material;
+        char problem[512];
+};
+
+static const char *const phase_names[_BOOTSTRAP_PHASE_MAX] = {
+        [BOOTSTRAP_PHASE_PREFLIGHT] = "preflight",
+        [BOOTSTRAP_PHASE_CLEANUP] = "cleanup",
+        [BOOTSTRAP_PHASE_WAIT_ENDPOINT] = "waiting-for-endpoint",
+        [BOOTSTRAP_PHASE_ELECTING] = "electing",
+        [BOOTSTRAP_PHASE_WAIT_MASTER] = "waiting-for-master",
+        [BOOTSTRAP_PHASE_INITIALIZING] = "initializing",
+        [BOOTSTRAP_PHASE_JOINING] = "joining",
+        [BOOTSTRAP_PHASE_BACKOFF] = "backoff",
+        [BOOTSTRAP_PHASE_READY] = "ready",
+        [BOOTSTRAP_PHASE_FAILED] = "failed",
+};
+
+const char *bootstrap_phase_to_string(BootstrapPhase p)
+{
+        return p >= 0 && p < _BOOTSTRAP_PHASE_MAX ? phase_names[p] : NULL;
+}
+
+uint64_t bootstrap_backoff_usec(unsigned attempt)
+{
+        uint64_t d = BACKOFF_FIRST_USEC;
+
+        for (unsigned i = 1; i < attempt && d < BACKOFF_MAX_USEC; i++)
+                d *= 2;
+        return MIN(d, BACKOFF_MAX_USEC);
+}
+
+BootstrapPhase bootstrap_phase(const Bootstrap *b)
+{
+        return b->phase;
+}
+
+const char *bootstrap_problem(const Bootstrap *b)
+{
+        return b->problem[0] ? b->problem : NULL;
+}
+
+const NodeState *bootstrap_state(const Bootstrap *b)
+{
+        return &b->state;
+}
+
+static void step(Bootstrap *b);
+
+static void set_phase(Bootstrap *b, BootstrapPhase p, const char *detail)
+{
+        if (b->phase == p && !detail)
+                return;
+        b->phase = p;
+        b->ops->phase_changed(b->userdata, p, detail);
+}
+
+static void set_problem(Bootstrap *b, const char *fmt, ...) _printf_(2, 3);
+static void set_problem(Bootstrap *b, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(b->problem, sizeof b->problem, fmt, ap);
+        va_end(ap);
+}
+
+static void save(Bootstrap *b)
+{
+        int r = b->ops->save_state(b->userdata, &b->state);
+        if (r < 0)
+                log_error_errno(r, "Failed to save the node state, continuing: %m");
+}
+
+static void schedule(Bootstrap *b, uint64_t usec)
+{
+        b->timer_due = false;
+        int r = b->ops->schedule(b->userdata, usec);
+        if (r < 0)
+                log_error_errno(r, "Failed to schedule the next step: %m");
+}
+
+/* A started attempt failed: count it, then clean up and wait, or give up. */
+static void attempt_failed(Bootstrap *b, const char *what, int error, const char *detail)
+{
+        b->state.attempts++;
+        save(b);
+        erase(&b->material, sizeof b->material);
+        if (b->state.attempts >= BOOTSTRAP_MAX_ATTEMPTS) {
+                set_problem(b,
+                            "%s failed %u times (last: %s); giving up. The journal has kubeadm's output; fix the "
+                            "cause, then 'systemctl restart piagent' to try again",
+                            what, b->state.attempts, detail ?: strerror(-error));
+                set_phase(b, BOOTSTRAP_PHASE_FAILED, b->problem);
+                return;
+        }
+        uint64_t wait = bootstrap_backoff_usec(b->state.attempts);
+        set_problem(b, "%s failed (%s); attempt %u of %u, retrying in %llu s after cleaning up", what,
+                    detail ?: strerror(-error), b->state.attempts, BOOTSTRAP_MAX_ATTEMPTS,
+                    (unsigned long long)(wait / 1000000));
+        set_phase(b, BOOTSTRAP_PHASE_BACKOFF, b->problem);
+        schedule(b, wait);
+}
+
+static void after_preflight(Bootstrap *b)
+{
+        if (node_state_is_member(&b->state)) {
+                b->problem[0] = 0;
+                set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+                return;
+        }
+        if (b->state.membership == MEMBERSHIP_STARTED) {
+                set_phase(b, BOOTSTRAP_PHASE_CLEANUP, "an earlier kubeadm run did not complete: cleaning up");
+                return;
+        }
+        set_phase(b, b->role == ROLE_MASTER ? BOOTSTRAP_PHASE_WAIT_ENDPOINT : BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+}
+
+static void on_preflight_fixed(int error, const char *detail, void *userdata)
+{
+        Bootstrap *b = userdata;
+
+        b->busy = false;
+        if (error < 0) {
+                set_problem(b, "Could not fix the node for Kubernetes: %s", detail ?: strerror(-error));
+                set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
+                schedule(b, PREFLIGHT_RETRY);
+                return;
+        }
+        step(b);
+}
+
+static void do_preflight(Bootstrap *b)
+{
+        PreflightFinding f[_PREFLIGHT_CHECK_MAX];
+        PreflightFacts facts;
+        size_t n, fixable = 0;
+        int r;
+
+        r = b->ops->preflight_probe(b->userdata, &facts);
+        if (r < 0) {
+                set_problem(b, "Could not examine the node: %s", strerror(-r));
+                set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
+                {
+                        schedule(b, PREFLIGHT_RETRY);
+                        return;
+                }
+        }
+        n = preflight_evaluate(&facts, b->preflight_ignore, f);
+        for (size_t i = 0; i < n; i++)
+                if (f[i].severity == PREFLIGHT_BLOCKING) {
+                        set_problem(b, "%s", f[i].message);
+                        set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
+                        {
+                                schedule(b, PREFLIGHT_RETRY);
+                                return;
+                        }
+                }
+        for (size_t i = 0; i < n; i++) {
+                log_notice("%s", f[i].message);
+                fixable++;
+        }
+        if (fixable > 0) {
+                b->busy = true;
+                r = b->ops->preflight_fix(b->userdata, f, n, on_preflight_fixed, b);
+                if (r < 0)
+                        on_preflight_fixed(r, NULL, b);
+                return;
+        }
+        b->problem[0] = 0;
+        after_preflight(b);
+        step(b);
+}
+
+static void on_reset(int error, const char *detail, void *userdata)
+{
+        Bootstrap *b = userdata;
+
+        b->busy = false;
+        if (error < 0) {
+                set_problem(b, "kubeadm reset failed (%s): this node needs a person ('piagent reset')",
+                            detail ?: strerror(-error));
+                set_phase(b, BOOTSTRAP_PHASE_FAILED, b->problem);
+                return;
+        }
+        b->state.membership = MEMBERSHIP_NONE;
+        save(b);
+        after_preflight(b);
+        step(b);
+}
+
+static void on_endpoint(int error, const char *detail, void *userdata)
+{
+        Bootstrap *b = userdata;
+
+        b->busy = false;
+        if (error < 0) {
+                set_phase(b, BOOTSTRAP_PHASE_WAIT_ENDPOINT, NULL);
+                {
+                        schedule(b, RECHECK_USEC);
+                        return;
+                }
+        }
+        set_phase(b, BOOTSTRAP_PHASE_ELECTING, NULL);
+        step(b);
+}
+
+static void on_votes(unsigned granted, void *userdata)
+{
+        Bootstrap *b = userdata;
+
+        b->busy = false;
+        if (b->phase != BOOTSTRAP_PHASE_ELECTING)
+                return;
+        if (!election_has_majority(granted, b->masters)) {
+                log_info("Election: %u of %u votes, a majority is %u; waiting", granted, b->masters,
+                         b->masters / 2 + 1);
+                schedule(b, RECHECK_USEC);
+                return;
+        }
+        log_notice("Election: won with %u of %u votes; this master initializes the cluster", granted, b->masters);
+        set_phase(b, BOOTSTRAP_PHASE_INITIALIZING, NULL);
+        step(b);
+}
+
+static void do_elect(Bootstrap *b)
+{
+        int r;
+
+        switch (election_decide(b->self_id, b->pinned, b->view.masters, b->view.n_masters)) {
+        case ELECTION_JOIN:
+                set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, "a cluster exists: joining it as a control-plane node");
+                step(b);
+                return;
+        case ELECTION_WAIT:
+                schedule(b, RECHECK_USEC);
+                return;
+        case ELECTION_CANDIDATE:
+                b->busy = true;
+                r = b->ops->request_votes(b->userdata, on_votes, b);
+                if (r < 0) {
+                        b->busy = false;
+                        schedule(b, RECHECK_USEC);
+                }
+                return;
+        case _ELECTION_ROLE_MAX:
+                break;
+        }
+}
+
+static void on_cni(int error, const char *detail, void *userdata)
+{
+        Bootstrap *b = userdata;
+
+        b->busy = false;
+        if (error < 0) {
+                /* The cluster exists; pods lack a network until this succeeds. Not a reason to reset anything. */
+                set_problem(b, "Applying the pod network failed (%s); retrying", detail ?: strerror(-error));
+                log_warning("%s", b->problem);
+                schedule(b, bootstrap_backoff_usec(2));
+                return;
+        }
+        b->problem[0] = 0;
+        set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+}
+
+static void on_init(int error, const char *detail, void *userdata)
+{
+        Bootstrap *b = userdata;
+        int r;
+
+        b->busy = false;
+        if (error < 0) {
+                attempt_failed(b, "kubeadm init", error, detail);
+                return;
+        }
+        b->state.membership = MEMBERSHIP_INITIALIZED;
+        b->state.attempts = 0;
+        save(b);
+        log_notice("kubeadm init completed: this master initialized the cluster");
+        b->busy = true;
+        r = b->ops->apply_cni(b->userdata, on_cni, b);
+        if (r < 0)
+                on_cni(r, NULL, b);
+}
+
+static void do_init(Bootstrap *b)
+{
+        int r;
+
+        b->state.membership = MEMBERSHIP_STARTED;
+        save(b);
+        b->busy = true;
+        r = b->ops->kubeadm_init(b->userdata, on_init, b);
+        if (r < 0)
+                on_init(r, NULL, b);
+}
+
+static void on_join(int error, const char *detail, void *userdata)
+{
+        Bootstrap *b = userdata;
+        bool cp = b->role == ROLE_MASTER;
+
+        b->busy = false;
+        b->ops->report_joined(b->userdata, &b->material, cp, error >= 0);
+        erase(&b->material, sizeof b->material);
+        if (error < 0) {
+                attempt_failed(b, cp ? "kubeadm join --control-plane" : "kubeadm join", error, detail);
+                return;
+        }
+        b->state.membership = MEMBERSHIP_JOINED;
+        b->state.attempts = 0;
+        save(b);
+        b->problem[0] = 0;
+        log_notice("kubeadm join completed: this node is part of the cluster");
+        set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+}
+
+static void on_material(int error, const BootstrapMaterial *m, void *userdata)
+{
+        Bootstrap *b = userdata;
+        int r;
+
+        b->busy = false;
+        if (error == -EAGAIN || error == -EBUSY) {
+                /* No master ready, or another control-plane join holds the ticket: wait, no attempt used. */
+                set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+                schedule(b, RECHECK_USEC);
+                return;
+        }
+        if (error < 0) {
+                log_warning_errno(error, "Could not get join material, retrying: %m");
+                set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+                schedule(b, bootstrap_backoff_usec(1));
+                return;
+        }
+        b->material = *m;
+        b->state.membership = MEMBERSHIP_STARTED;
+        save(b);
+        b->busy = true;
+        r = b->ops->kubeadm_join(b->userdata, &b->material, b->role == ROLE_MASTER, on_join, b);
+        if (r < 0)
+                on_join(r, NULL, b);
+}
+
+static void do_fetch(Bootstrap *b)
+{
+        int r;
+
+        set_phase(b, BOOTSTRAP_PHASE_JOINING, NULL);
+        b->busy = true;
+        r = b->ops->fetch_material(b->userdata, b->role == ROLE_MASTER, on_material, b);
+        if (r < 0)
+                on_material(r, NULL, b);
+}
+
+static void step(Bootstrap *b)
+{
+        int r;
+
+        if (b->busy)
+                return;
+        switch (b->phase) {
+        case BOOTSTRAP_PHASE_PREFLIGHT:
+                do_preflight(b);
+                return;
+        case BOOTSTRAP_PHASE_CLEANUP:
+                b->busy = true;
+                r = b->ops->kubeadm_reset(b->userdata, on_reset, b);
+                if (r < 0)
+                        on_reset(r, NULL, b);
+                return;
+        case BOOTSTRAP_PHASE_WAIT_ENDPOINT:
+                b->busy = true;
+                r = b->ops->probe_endpoint(b->userdata, on_endpoint, b);
+                if (r < 0)
+                        on_endpoint(r, NULL, b);
+                return;
+        case BOOTSTRAP_PHASE_ELECTING:
+                do_elect(b);
+                return;
+        case BOOTSTRAP_PHASE_WAIT_MASTER:
+                if (b->view.ready_master)
+                        do_fetch(b);
+                else
+                        schedule(b, RECHECK_USEC);
+                return;
+        case BOOTSTRAP_PHASE_INITIALIZING:
+                do_init(b);
+                return;
+        case BOOTSTRAP_PHASE_JOINING:
+                do_fetch(b);
+                return;
+        case BOOTSTRAP_PHASE_BACKOFF:
+                if (!b->timer_due)
+                        return;
+                set_phase(b, BOOTSTRAP_PHASE_CLEANUP, "cleaning up before the next attempt");
+                step(b);
+                return;
+        case BOOTSTRAP_PHASE_READY:
+                /* A failed CNI apply is retried from here. */
+                if (b->problem[0] && b->timer_due && b->state.membership == MEMBERSHIP_INITIALIZED) {
+                        b->busy = true;
+                        r = b->ops->apply_cni(b->userdata, on_cni, b);
+                        if (r < 0)
+                                on_cni(r, NULL, b);
+                }
+                return;
+        case BOOTSTRAP_PHASE_FAILED:
+                return;
+        case _BOOTSTRAP_PHASE_MAX:
+                return;
+        }
+}
+
+void bootstrap_tick(Bootstrap *b, const BootstrapView *view)
+{
+        b->view = *view;
+        step(b);
+}
+
+void bootstrap_timer(Bootstrap *b, const BootstrapView *view)
+{
+        b->timer_due = true;
+        bootstrap_tick(b, view);
+}
+
+int bootstrap_new(const BootstrapOps *ops, void *userdata, const Config *config, const char *self_id,
+                  const NodeState *state, Bootstrap **ret)
+{
+        Bootstrap *b;
+        const char *ignore = getenv("PIAGENT_PREFLIGHT_IGNORE");
+
+        if (config->role != ROLE_MASTER && config->role != ROLE_WORKER)
+                return -EINVAL;
+        if (!self_id || strlen(self_id) >= ELECTION_ID_MAX)
+                return -EINVAL;
+        b = calloc(1, sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        if (ignore && preflight_ignore_from_string(ignore, &b->preflight_ignore) < 0)
+                log_warning("PIAGENT_PREFLIGHT_IGNORE=%s names an unknown check, ignoring it", ignore);
+        else if (ignore && *ignore)
+                log_warning("Preflight checks skipped by PIAGENT_PREFLIGHT_IGNORE: %s", ignore);
+        b->ops = ops;
+        b->userdata = userdata;
+        b->role = config->role;
+        b->pinned = config->init;
+        b->masters = config->masters;
+        snprintf(b->self_id, sizeof b->self_id, "%s", self_id);
+        b->state = *state;
+        b->state.role = config->role;
+        b->phase = BOOTSTRAP_PHASE_PREFLIGHT;
+        *ret = b;
+        return 0;
+}
+
+Bootstrap *bootstrap_free(Bootstrap *b)
+{
+        if (!b)
+                return NULL;
+        erase(&b->material, sizeof b->material);
+        free(b);
+        return NULL;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The master and worker phase machine: preflight, waiting for the control-plane endpoint or a ready master,
+ * the election, kubeadm init or join, retries with backoff, and "ready". It reaches the outside only through
+ * BootstrapOps, so tests drive it with fakes; the manager wires the ops to kubeadm, the exchange, discovery
+ * and the state file.
+ *
+ * Never destroy: a node whose state says it initialized or joined never runs init, join or reset again; only
+ * an attempt that was started and never completed is cleaned up (kubeadm reset -f) before the next one. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "election.h"
+#include "node-state.h"
+#include "preflight.h"
+
+typedef enum BootstrapPhase {
+        BOOTSTRAP_PHASE_PREFLIGHT,
+        BOOTSTRAP_PHASE_CLEANUP,       /* kubeadm reset -f after an interrupted attempt */
+        BOOTSTRAP_PHASE_WAIT_ENDPOINT, /* master: VIP:api_port does not accept connections yet */
+        BOOTSTRAP_PHASE_ELECTING,      /* master: deciding who initializes */
+        BOOTSTRAP_PHASE_WAIT_MASTER,   /* waiting for a ready master to hand out join material */
+        BOOTSTRAP_PHASE_INITIALIZING,  /* kubeadm init running */
+        BOOTSTRAP_PHASE_JOINING,       /* fetching join material / kubeadm join running */
+        BOOTSTRAP_PHASE_BACKOFF,       /* a failed attempt, waiting before the next */
+        BOOTSTRAP_PHASE_READY,
+        BOOTSTRAP_PHASE_FAILED, /* needs a person: the reason is in bootstrap_problem() */
+        _BOOTSTRAP_PHASE_MAX,
+} BootstrapPhase;
+
+/* How an operation ended: 0, or a negative errno; detail: words for the journal (may be NULL). */
+typedef void (*BootstrapDone)(int error, const char *detail, void *userdata);
+
+typedef struct BootstrapMaterial {
+        char token[32]; /* secret */
+        char ca_hash[80];
+        char certificate_key[72]; /* secret; control plane only */
+        char server[64];          /* the master that handed it out (for "joined") */
+} BootstrapMaterial;
+
+typedef void (*BootstrapMaterialDone)(int error, const BootstrapMaterial *m, void *userdata);
+typedef void (*BootstrapVotesDone)(unsigned granted, void *userdata);
+
+typedef struct BootstrapOps {
+        /* Facts for the preflight; fix: apply the runtime fixes for the fixable findings. */
+        int (*preflight_probe)(void *userdata, PreflightFacts *ret);
+        int (*preflight_fix)(void *userdata, const PreflightFinding *f, size_t n, BootstrapDone done, void *d);
+        /* TCP connect to VIP:api_port; done(0) when it accepted. */
+        int (*probe_endpoint)(void *userdata, BootstrapDone done, void *d);
+        /* Ask every master seen (self included) for its vote; done with the number granted. */
+        int (*request_votes)(void *userdata, BootstrapVotesDone done, void *d);
+        /* Join material from a ready master; control_plane selects the role. -EAGAIN: none ready. */
+        int (*fetch_material)(void *userdata, bool control_plane, BootstrapMaterialDone done, void *d);
+        /* Tell the master that handed out the material how the join went (best effort). */
+        void (*report_joined)(void *userdata, const BootstrapMaterial *m, bool control_plane, bool success);
+        /* kubeadm init / join with rendered config (the ops own rendering, secret files and kubeadm). */
+        int (*kubeadm_init)(void *userdata, BootstrapDone done, void *d);
+        int (*kubeadm_join)(void *userdata, const BootstrapMaterial *m, bool control_plane, BootstrapDone done,
+                            void *d);
+        int (*kubeadm_reset)(void *userdata, BootstrapDone done, void *d);
+        /* Apply the CNI after init (cni=none: done(0) at once). */
+        int (*apply_cni)(void *userdata, BootstrapDone done, void *d);
+        int (*save_state)(void *userdata, const NodeState *s);
+        /* Call bootstrap_tick() after usec (replacing an earlier request). */
+        int (*schedule)(void *userdata, uint64_t usec);
+        /* The phase changed (for STATUS=, TXT and the journal). */
+        void (*phase_changed)(void *userdata, BootstrapPhase phase, const char *detail);
+} BootstrapOps;
+
+/* What the node sees of the other masters, refreshed by the caller before each tick. */
+typedef struct BootstrapView {
+        const ElectionPeer *masters; /* masters seen, self included or not */
+        size_t n_masters;
+        bool ready_master; /* a master in phase ready is seen (join material can be had) */
+} BootstrapView;
+
+typedef struct Bootstrap Bootstrap;
+
+#define BOOTSTRAP_MAX_ATTEMPTS 6
+
+int bootstrap_new(const BootstrapOps *ops, void *userdata, const Config *config, const char *self_id,
+                  const NodeState *state, Bootstrap **ret);
+Bootstrap *bootstrap_free(Bootstrap *b);
+
+/* Re-evaluates: call on start and whenever the view changes. */
+void bootstrap_tick(Bootstrap *b, const BootstrapView *view);
+/* The time asked for with ops->schedule has come. */
+void bootstrap_timer(Bootstrap *b, const BootstrapView *view);
+
+BootstrapPhase bootstrap_phase(const Bootstrap *b);
+const char *bootstrap_problem(const Bootstrap *b);
+const NodeState *bootstrap_state(const Bootstrap *b);
+const char *bootstrap_phase_to_string(BootstrapPhase p);
+
+/* Backoff before attempt n (1-based): 5 s, 10 s, 20 s … capped at 5 min. */
+uint64_t bootstrap_backoff_usec(unsigned attempt);

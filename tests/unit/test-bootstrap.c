@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/* The master/worker phase machine driven through fake operations: happy paths for each role, the election,
+ * retries with cleanup and backoff, giving up, and never touching a node that is already a member. */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bootstrap.h"
+
+#define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+
+typedef struct World {
+        PreflightFacts facts;
+        bool endpoint_up;
+        unsigned votes;
+        int material_error;
+        int init_results[8], n_init; /* results of successive kubeadm init runs (0 = success) */
+        int join_results[8], n_join;
+        int reset_error;
+        char log[64][48]; /* calls in order */
+        unsigned n_log;
+        NodeState saved;
+        unsigned saves;
+        uint64_t scheduled;
+        bool joined_reported, joined_success;
+        BootstrapPhase last_phase;
+} World;
+
+static void note(World *w, const char *what)
+{
+        if (w->n_log < 64)
+                snprintf(w->log[w->n_log++], sizeof w->log[0], "%s", what);
+}
+
+static int op_probe(void *u, PreflightFacts *ret)
+{
+        *ret = ((World *)u)->facts;
+        return 0;
+}
+
+static int op_fix(void *u, const PreflightFinding *f, size_t n, BootstrapDone done, void *d)
+{
+        World *w = u;
+        note(w, "fix");
+        w->facts.swap_active = false;
+        w->facts.ip_forward = true;
+        done(0, NULL, d);
+        return 0;
+}
+
+static int op_endpoint(void *u, BootstrapDone done, void *d)
+{
+        done(((World *)u)->endpoint_up ? 0 : -ECONNREFUSED, NULL, d);
+        return 0;
+}
+
+static int op_votes(void *u, BootstrapVotesDone done, void *d)
+{
+        note(u, "votes");
+        done(((World *)u)->votes, d);
+        return 0;
+}
+
+static int op_material(void *u, bool cp, BootstrapMaterialDone done, void *d)
+{
+        World *w = u;
+        BootstrapMaterial m = {.token = "abcdef.0123456789abcdef", .ca_hash = "sha256:00", .server = "m-1"};
+        if (cp)
+                snprintf(m.certificate_key, sizeof m.certificate_key, "%064d", 7);
+        note(w, cp ? "material control-plane" : "material worker");
+        done(w->material_error, w->material_error < 0 ? NULL : &m, d);
+        return 0;
+}
+
+static void op_report(void *u, const BootstrapMaterial *m, bool cp, bool success)
+{
+        World *w = u;
+        w->joined_reported = true;
+        w->joined_success = success;
+        assert_string_equal(m->server, "m-1");
+}
+
+static int op_init(void *u, BootstrapDone done, void *d)
+{
+        World *w = u;
+        int r = w->init_results[w->n_init++ % 8];
+        note(w, "init");
+        assert_int_equal(w->saved.membership, MEMBERSHIP_STARTED); /* persisted before kubeadm runs */
+        done(r, r < 0 ? "exited with status 1" : NULL, d);
+        return 0;
+}
+
+static int op_join(void *u, const BootstrapMaterial *m, bool cp, BootstrapDone done, void *d)
+{
+        World *w = u;
+        int r = w->join_results[w->n_join++ % 8];
+        note(w, cp ? "join control-plane" : "join");
+        assert_string_equal(m->token, "abcdef.0123456789abcdef");
+        assert_int_equal(w->saved.membership, MEMBERSHIP_STARTED);
+        done(r, r < 0 ? "exited with status 1" : NULL, d);
+        return 0;
+}
+
+static int op_reset(void *u, BootstrapDone done, void *d)
+{
+        note(u, "reset");
+        done(((World *)u)->reset_error, NULL, d);
+        return 0;
+}
+
+static int op_cni(void *u, BootstrapDone done, void *d)
+{
+        note(u, "cni");
+        done(0, NULL, d);
+        return 0;
+}
+
+static int op_save(void *u, const NodeState *s)
+{
+        World *w = u;
+        w->saved = *s;
+        w->saves++;
+        return 0;
+}
+
+static int op_schedule(void *u, uint64_t usec)
+{
+        ((World *)u)->scheduled = usec;
+        return 0;
+}
+
+static void op_phase(void *u, BootstrapPhase p, const char *detail)
+{
+        ((World *)u)->last_phase = p;
+}
+
+static const BootstrapOps ops = {
+        .preflight_probe = op_probe,
+        .preflight_fix = op_fix,
+        .probe_endpoint = op_endpoint,
+        .request_votes = op_votes,
+        .fetch_material = op_material,
+        .report_joined = op_report,
+        .kubeadm_init = op_init,
+        .kubeadm_join = op_join,
+        .kubeadm_reset = op_reset,
+        .apply_cni = op_cni,
+        .save_state = op_save,
+        .schedule = op_schedule,
+        .phase_changed = op_phase,
+};
+
+static World healthy(void)
+{
+        return (World){.facts = {.memory_cgroup = true,
+                                 .br_netfilter = true,
+                                 .ip_forward = true,
+                                 .bridge_nf_call = true,
+                                 .container_runtime = true,
+                                 .kubeadm = true,
+                                 .kubelet = true},
+                       .endpoint_up = true};
+}
+
+static Config *config(const char *role)
+{
+        DiagList d = {};
+        Config *c = NULL;
+        const char *cluster = "secret=" SECRET "\nmasters=3\n";
+        assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
+        return c;
+}
+
+static Bootstrap *start(World *w, const char *role, const char *self, NodeState state)
+{
+        Config *c = config(role);
+        Bootstrap *b = NULL;
+        unsetenv("PIAGENT_PREFLIGHT_IGNORE");
+        assert_int_equal(bootstrap_new(&ops, w, c, self, &state, &b), 0);
+        config_free(c);
+        return b;
+}
+
+static void assert_log(const World *w, const char *const *want)
+{
+        size_t n = 0;
+        for (; want[n]; n++) {
+                if (n >= w->n_log)
+                        fail_msg("call %zu: expected '%s', got nothing", n, want[n]);
+                if (strcmp(w->log[n], want[n]) != 0)
+                        fail_msg("call %zu: expected '%s', got '%s'", n, want[n], w->log[n]);
+        }
+        if (n != w->n_log)
+                fail_msg("unexpected extra call '%s'", w->log[n]);
+}
+
+static const ElectionPeer three[] = {{.id = "m-1"}, {.id = "m-2"}, {.id = "m-3"}};
+
+static void bootstrap__worker__waits_for_master_then_joins(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+
+        bootstrap_tick(b, &(BootstrapView){});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_WAIT_MASTER);
+        assert_int_equal(w.n_log, 0);
+
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_log(&w, (const char *[]){"material worker", "join", NULL});
+        assert_int_equal(w.saved.membership, MEMBERSHIP_JOINED);
+        assert_true(w.joined_reported && w.joined_success);
+        bootstrap_free(b);
+}
+
+static void bootstrap__lowest_master_with_majority__initializes_once(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){});
+
+        w.votes = 2;
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_log(&w, (const char *[]){"votes", "init", "cni", NULL});
+        assert_int_equal(w.saved.membership, MEMBERSHIP_INITIALIZED);
+
+        /* Further ticks in any view never run kubeadm again. */
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3, .ready_master = true});
+        bootstrap_timer(b, &(BootstrapView){});
+        assert_int_equal(w.n_log, 3);
+        bootstrap_free(b);
+}
+
+static void bootstrap__minority_of_votes__no_init(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){});
+
+        w.votes = 1;
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_log(&w, (const char *[]){"votes", "votes", NULL});
+        bootstrap_free(b);
+}
+
+static void bootstrap__endpoint_down__master_waits(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){});
+
+        w.endpoint_up = false;
+        w.votes = 3;
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_WAIT_ENDPOINT);
+        assert_int_equal(w.n_log, 0);
+        w.endpoint_up = true;
+        bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        bootstrap_free(b);
+}
+
+static void bootstrap__higher_master__joins_initialized_cluster_as_control_plane(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-2", (NodeState){});
+        ElectionPeer inited[] = {{.id = "m-1", .initialized = true}, {.id = "m-2"}};
+
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_int_equal(w.n_log, 0);
+
+        bootstrap_tick(b, &(BootstrapView){.masters = inited, .n_masters = 2, .ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_log(&w, (const char *[]){"material control-plane", "join control-plane", NULL});
+        assert_int_equal(w.saved.membership, MEMBERSHIP_JOINED);
+        bootstrap_free(b);
+}
+
+static void bootstrap__member_after_reboot__never_runs_kubeadm(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){.membership = MEMBERSHIP_INITIALIZED});
+
+        w.votes = 3;
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3, .ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(w.n_log, 0);
+        bootstrap_free(b);
+
+        World w2 = healthy();
+        b = start(&w2, "role=worker\n", "w-1", (NodeState){.membership = MEMBERSHIP_JOINED});
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(w2.n_log, 0);
+        bootstrap_free(b);
+}
+
+static void bootstrap__interrupted_attempt__reset_first(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){.membership = MEMBERSHIP_STARTED});
+
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_log(&w, (const char *[]){"reset", "material worker", "join", NULL});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        bootstrap_free(b);
+}
+
+static void bootstrap__init_fails_once__cleanup_backoff_retry(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){});
+        BootstrapView v = {.masters = three, .n_masters = 3};
+
+        w.votes = 2;
+        w.init_results[0] = -EIO;
+        bootstrap_tick(b, &v);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_BACKOFF);
+        assert_int_equal(w.saved.attempts, 1);
+        assert_int_equal(w.scheduled, bootstrap_backoff_usec(1));
+        assert_non_null(strstr(bootstrap_problem(b), "kubeadm init failed (exited with status 1); attempt 1 of 6"));
+
+        /* A view change during the backoff does not cut it short. */
+        bootstrap_tick(b, &v);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_BACKOFF);
+
+        bootstrap_timer(b, &v);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_log(&w, (const char *[]){"votes", "init", "reset", "votes", "init", "cni", NULL});
+        assert_int_equal(w.saved.attempts, 0);
+        bootstrap_free(b);
+}
+
+static void bootstrap__join_keeps_failing__gives_up_with_reason(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+        BootstrapView v = {.ready_master = true};
+
+        for (unsigned i = 0; i < 8; i++)
+                w.join_results[i] = -EIO;
+        bootstrap_tick(b, &v);
+        for (unsigned i = 1; i < BOOTSTRAP_MAX_ATTEMPTS; i++) {
+                assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_BACKOFF);
+                bootstrap_timer(b, &v);
+        }
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_FAILED);
+        assert_int_equal(w.n_join, BOOTSTRAP_MAX_ATTEMPTS);
+        assert_non_null(strstr(bootstrap_problem(b), "kubeadm join failed 6 times"));
+        assert_non_null(strstr(bootstrap_problem(b), "systemctl restart piagent"));
+        assert_false(w.joined_success);
+        bootstrap_free(b);
+}
+
+static void bootstrap__blocking_preflight__stops_before_kubeadm(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+
+        w.facts.memory_cgroup = false;
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_PREFLIGHT);
+        assert_non_null(strstr(bootstrap_problem(b), "cgroup_enable=memory"));
+        assert_int_equal(w.n_log, 0);
+
+        w.facts.memory_cgroup = true;
+        bootstrap_timer(b, &(BootstrapView){.ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        bootstrap_free(b);
+}
+
+static void bootstrap__fixable_preflight__fixed_then_continues(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+
+        w.facts.swap_active = true;
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_log(&w, (const char *[]){"fix", "material worker", "join", NULL});
+        bootstrap_free(b);
+}
+
+static void bootstrap__no_master_ready__no_attempt_counted(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+
+        w.material_error = -EAGAIN;
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_WAIT_MASTER);
+        assert_int_equal(w.saved.attempts, 0);
+        assert_int_equal(w.n_join, 0);
+        bootstrap_free(b);
+}
+
+static void bootstrap_backoff_usec__doubles_and_caps(void **state)
+{
+        assert_int_equal(bootstrap_backoff_usec(1), 5000000);
+        assert_int_equal(bootstrap_backoff_usec(2), 10000000);
+        assert_int_equal(bootstrap_backoff_usec(4), 40000000);
+        assert_int_equal(bootstrap_backoff_usec(20), 300000000);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(bootstrap__worker__waits_for_master_then_joins),
+                cmocka_unit_test(bootstrap__lowest_master_with_majority__initializes_once),
+                cmocka_unit_test(bootstrap__minority_of_votes__no_init),
+                cmocka_unit_test(bootstrap__endpoint_down__master_waits),
+                cmocka_unit_test(bootstrap__higher_master__joins_initialized_cluster_as_control_plane),
+                cmocka_unit_test(bootstrap__member_after_reboot__never_runs_kubeadm),
+                cmocka_unit_test(bootstrap__interrupted_attempt__reset_first),
+                cmocka_unit_test(bootstrap__init_fails_once__cleanup_backoff_retry),
+                cmocka_unit_test(bootstrap__join_keeps_failing__gives_up_with_reason),
+                cmocka_unit_test(bootstrap__blocking_preflight__stops_before_kubeadm),
+                cmocka_unit_test(bootstrap__fixable_preflight__fixed_then_continues),
+                cmocka_unit_test(bootstrap__no_master_ready__no_attempt_counted),
+                cmocka_unit_test(bootstrap_backoff_usec__doubles_and_caps),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
