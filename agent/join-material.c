@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <stdio.h>
+
+#include "crypto.h"
+#include "fileio.h"
+#include "join-material.h"
+#include "kubeadm.h"
+#include "log.h"
+#include "secret.h"
+
+typedef struct Job {
+        sd_event *event;
+        JoinMaterialParams p;
+        char *config_path; /* the upload-certs configuration, removed when done */
+        BootstrapMaterial m;
+        JoinMaterialDone done;
+        void *userdata;
+} Job;
+
+int ca_hash_from_file(const char *path, char out[static 80])
+{
+        _cleanup_free_ char *pem = NULL;
+        size_t size;
+        int r;
+
+        r = read_file_full(path, 64 * 1024, &pem, &size);
+        if (r < 0)
+                return r;
+        return crypto_ca_cert_hash(pem, size, out);
+}
+
+static void job_finish(Job *j, int error, const char *detail)
+{
+        j->done(error, detail, error < 0 ? NULL : &j->m, j->userdata);
+        erase(&j->m, sizeof j->m);
+        if (j->config_path) {
+                (void)unlink(j->config_path);
+                free(j->config_path);
+        }
+        sd_event_unref(j->event);
+        free(j);
+}
+
+static bool succeeded(const SpawnResult *r, char *detail, size_t size)
+{
+        char how[96];
+
+        if (r->error == 0 && !r->timed_out && !r->signal && r->exit_code == 0)
+                return true;
+        snprintf(detail, size, "%s", spawn_result_describe(r, how, sizeof how));
+        return false;
+}
+
+static void on_token(const SpawnResult *r, void *userdata)
+{
+        Job *j = userdata;
+        char detail[128];
+        size_t n;
+
+        if (!succeeded(r, detail, sizeof detail)) {
+                job_finish(j, -EIO, detail);
+                return;
+        }
+        /* The token is the last line kubeadm prints. */
+        const char *out = r->output ?: "";
+        const char *last = out;
+        for (const char *p = out; *p; p++)
+                if (*p == '\n' && p[1])
+                        last = p + 1;
+        n = strcspn(last, "\r\n");
+        if (n >= sizeof j->m.token) {
+                job_finish(j, -EBADMSG, "kubeadm token create printed no token");
+                return;
+        }
+        memcpy(j->m.token, last, n);
+        j->m.token[n] = 0;
+        if (!kubeadm_token_is_valid(j->m.token)) {
+                job_finish(j, -EBADMSG, "kubeadm token create printed no token");
+                return;
+        }
+        job_finish(j, 0, NULL);
+}
+
+static void create_token(Job *j)
+{
+        int r = kubeadm_run(j->event, KUBEADM_TOKEN_CREATE, NULL, on_token, j, NULL);
+        if (r < 0)
+                job_finish(j, r, "could not run kubeadm token create");
+}
+
+static void on_upload(const SpawnResult *r, void *userdata)
+{
+        Job *j = userdata;
+        char detail[128];
+
+        if (!succeeded(r, detail, sizeof detail)) {
+                job_finish(j, -EIO, detail);
+                return;
+        }
+        create_token(j);
+}
+
+/* The upload-certs configuration carries the new certificate key, so it never appears on a command line. */
+static int upload_certs(Job *j)
+{
+        uint8_t raw[32], token_raw[22];
+        char token[24], *text = NULL;
+        int r;
+
+        r = crypto_random_bytes(raw, sizeof raw);
+        if (r >= 0)
+                r = crypto_random_bytes(token_raw, sizeof token_raw);
+        if (r < 0)
+                return r;
+        hex_encode(raw, sizeof raw, j->m.certificate_key);
+        /* An init configuration needs a well-formed token; upload-certs does not use it (never registered). */
+        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for (size_t i = 0; i < 22; i++)
+                token[i < 6 ? i : i + 1] = alphabet[token_raw[i] % 36];
+        token[6] = '.';
+        token[23] = 0;
+        erase(raw, sizeof raw);
+
+        KubeadmInitParams ip = {.api = j->p.api,
+                                .config = j->p.config,
+                                .node_name = j->p.node_name,
+                                .advertise_address = j->p.address,
+                                .kubernetes_version = j->p.kubernetes_version,
+                                .token = token,
+                                .certificate_key = j->m.certificate_key};
+        r = kubeadm_init_conf_render(&ip, &text);
+        if (r < 0)
+                return r;
+        if (asprintf(&j->config_path, "%s/upload-certs.json", j->p.runtime_dir) < 0) {
+                j->config_path = NULL;
+                erase_and_free(text);
+                return -ENOMEM;
+        }
+        r = write_file_atomic(j->config_path, text, strlen(text), 0600);
+        erase_and_free(text);
+        if (r < 0)
+                return r;
+        return kubeadm_run(j->event, KUBEADM_UPLOAD_CERTS, j->config_path, on_upload, j, NULL);
+}
+
+int join_material_create(sd_event *e, const JoinMaterialParams *p, JoinMaterialDone done, void *userdata)
+{
+        Job *j;
+        int r;
+
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        j->event = sd_event_ref(e);
+        j->p = *p;
+        j->done = done;
+        j->userdata = userdata;
+        snprintf(j->m.server, sizeof j->m.server, "%s", p->self_id);
+
+        r = ca_hash_from_file(p->ca_file, j->m.ca_hash);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot compute the CA hash from %s: %m", p->ca_file);
+                job_finish(j, r, "the cluster CA certificate is not readable");
+                return 0;
+        }
+        if (p->control_plane) {
+                r = upload_certs(j);
+                if (r < 0)
+                        job_finish(j, r, "could not upload the control-plane certificates");
+                return 0;
+        }
+        create_token(j);
+        return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Fresh join material on a ready master, made on demand so that a node added weeks later still joins:
+ * a short-lived bootstrap token (kubeadm token create), the CA hash computed from the CA certificate itself
+ * (not scraped from kubeadm's output), and for control-plane joiners a new certificate key with the control
+ * plane's certificates uploaded again under it (kubeadm init phase upload-certs), because uploaded
+ * certificates expire after two hours. */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "bootstrap.h"
+#include "config.h"
+#include "kubeadm-conf.h"
+
+typedef struct JoinMaterialParams {
+        const Config *config;
+        KubeadmApi api;
+        const char *self_id;    /* becomes BootstrapMaterial.server */
+        const char *node_name;  /* this master, for the upload-certs configuration */
+        struct in_addr address; /* this master */
+        const char *kubernetes_version;
+        const char *ca_file;     /* /etc/kubernetes/pki/ca.crt */
+        const char *runtime_dir; /* where the 0600 upload-certs configuration is written (and removed) */
+        bool control_plane;
+} JoinMaterialParams;
+
+/* m is valid during the callback only and wiped afterwards. error: 0, or negative errno with detail. */
+typedef void (*JoinMaterialDone)(int error, const char *detail, const BootstrapMaterial *m, void *userdata);
+
+int join_material_create(sd_event *e, const JoinMaterialParams *p, JoinMaterialDone done, void *userdata);
+
+/* The CA hash of a PEM file, as kubeadm pins it. */
+int ca_hash_from_file(const char *path, char out[static 80]);

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* Join material on a master, with a stand-in kubeadm: fresh token, CA hash from the certificate, and for the
+ * control plane a new certificate key that reaches kubeadm only through a 0600 file removed afterwards. */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "join-material.h"
+
+#define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+
+static char dir[64], script[128], seen[128];
+
+typedef struct R {
+        sd_event *e;
+        bool done;
+        int error;
+        BootstrapMaterial m;
+        char detail[128];
+} R;
+
+static void write_script(const char *token_line)
+{
+        char text[1024];
+        /* upload-certs: record the config's mode and content; token create: print a token. */
+        snprintf(text, sizeof text,
+                 "#!/bin/sh\n"
+                 "case \"$*\" in\n"
+                 "  *upload-certs*) f=\"$6\"; stat -c %%a \"$f\" > %s.mode; cp \"$f\" %s.conf;;\n"
+                 "  'token create --ttl 15m0s') echo '%s';;\n"
+                 "  *) exit 9;;\n"
+                 "esac\n",
+                 seen, seen, token_line);
+        assert_int_equal(write_file_atomic(script, text, strlen(text), 0755), 0);
+}
+
+static int setup(void **state)
+{
+        snprintf(dir, sizeof dir, "/tmp/piagent-jm-XXXXXX");
+        if (!mkdtemp(dir))
+                return -1;
+        snprintf(script, sizeof script, "%s/kubeadm", dir);
+        snprintf(seen, sizeof seen, "%s/seen", dir);
+        setenv("PIAGENT_KUBEADM", script, 1);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        unsetenv("PIAGENT_KUBEADM");
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static void on_done(int error, const char *detail, const BootstrapMaterial *m, void *userdata)
+{
+        R *r = userdata;
+        r->done = true;
+        r->error = error;
+        snprintf(r->detail, sizeof r->detail, "%s", detail ? detail : "");
+        if (m)
+                r->m = *m;
+        sd_event_exit(r->e, 0);
+}
+
+static R create(bool control_plane, const char *ca)
+{
+        DiagList d = {};
+        Config *c = NULL;
+        const char *role = "role=master\n", *cluster = "secret=" SECRET "\n";
+        char ca_path[512];
+        R r = {};
+
+        assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
+        snprintf(ca_path, sizeof ca_path, "%s/%s", PIAGENT_TEST_DATA_DIR, ca);
+        JoinMaterialParams p = {.config = c,
+                                .api = KUBEADM_V1BETA4,
+                                .self_id = "m-000001",
+                                .node_name = "master-000001",
+                                .kubernetes_version = "v1.31.2",
+                                .ca_file = ca_path,
+                                .runtime_dir = dir,
+                                .control_plane = control_plane};
+        assert_int_equal(sd_event_new(&r.e), 0);
+        assert_int_equal(join_material_create(r.e, &p, on_done, &r), 0);
+        if (!r.done)
+                assert_int_equal(sd_event_loop(r.e), 0);
+        sd_event_unref(r.e);
+        config_free(c);
+        assert_true(r.done);
+        return r;
+}
+
+static char *expected_hash(void)
+{
+        char path[512], *h = NULL, *out = NULL;
+        snprintf(path, sizeof path, "%s/ca.crt.sha256", PIAGENT_TEST_DATA_DIR);
+        assert_int_equal(read_file_full(path, 256, &h, NULL), 0);
+        h[strcspn(h, "\n")] = 0;
+        assert_true(asprintf(&out, "sha256:%s", h) > 0);
+        free(h);
+        return out;
+}
+
+static void join_material_create__worker__token_and_hash(void **state)
+{
+        char *hash = expected_hash();
+        R r;
+
+        write_script("abcdef.0123456789abcdef");
+        r = create(false, "ca.crt");
+        assert_int_equal(r.error, 0);
+        assert_string_equal(r.m.token, "abcdef.0123456789abcdef");
+        assert_string_equal(r.m.ca_hash, hash);
+        assert_string_equal(r.m.certificate_key, "");
+        assert_string_equal(r.m.server, "m-000001");
+        assert_int_equal(access(seen, F_OK), -1); /* no upload-certs for a worker */
+        free(hash);
+}
+
+static void join_material_create__control_plane__key_only_in_0600_file_then_removed(void **state)
+{
+        char path[160], *mode = NULL, *conf = NULL;
+        R r;
+
+        write_script("ghijkl.0123456789abcdef");
+        r = create(true, "ca.crt");
+        assert_int_equal(r.error, 0);
+        assert_int_equal(strlen(r.m.certificate_key), 64);
+        snprintf(path, sizeof path, "%s.mode", seen);
+        assert_int_equal(read_file_full(path, 64, &mode, NULL), 0);
+        assert_string_equal(mode, "600\n");
+        snprintf(path, sizeof path, "%s.conf", seen);
+        assert_int_equal(read_file_full(path, 1 << 16, &conf, NULL), 0);
+        assert_non_null(strstr(conf, r.m.certificate_key));
+        snprintf(path, sizeof path, "%s/upload-certs.json", dir);
+        assert_int_equal(access(path, F_OK), -1);
+        free(mode);
+        free(conf);
+}
+
+static void join_material_create__kubeadm_prints_junk__ebadmsg(void **state)
+{
+        R r;
+
+        write_script("error: something went wrong");
+        r = create(false, "ca.crt");
+        assert_int_equal(r.error, -EBADMSG);
+        assert_string_equal(r.detail, "kubeadm token create printed no token");
+}
+
+static void join_material_create__no_ca__error_without_kubeadm(void **state)
+{
+        R r;
+
+        write_script("abcdef.0123456789abcdef");
+        r = create(false, "does-not-exist.crt");
+        assert_int_equal(r.error, -ENOENT);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(join_material_create__worker__token_and_hash, setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__control_plane__key_only_in_0600_file_then_removed,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__kubeadm_prints_junk__ebadmsg, setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__no_ca__error_without_kubeadm, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
