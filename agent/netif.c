@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 
-#include <dirent.h>
+#include <ifaddrs.h>
+#include <net/if_arp.h>
+#include <netpacket/packet.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
 #include "macro.h"
 #include "netif.h"
 
-#define ARPHRD_ETHER_TYPE 1    /* /sys/class/net/<if>/type of Ethernet and Wi-Fi */
-#define RTF_UP_FLAG       0x1u /* /proc/net/route Flags */
-#define SYSFS_VALUE_MAX   64
+#define RTF_UP_FLAG   0x1u /* /proc/net/route Flags */
+#define ROUTES_MAX    (1024 * 1024)
+#define NET_LINKS_MAX 256
 
 static const char *const source_names[_NETIF_SOURCE_MAX] = {
         [NETIF_CONFIGURED] = "interface= in role.txt",
@@ -50,126 +53,108 @@ int netif_default_route(const char *route_text, char ret[static IFNAMSIZ])
         return 0;
 }
 
-static int read_sysfs(const char *root, const char *ifname, const char *attr, char buf[static SYSFS_VALUE_MAX])
+static bool usable(const NetLink *l)
 {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size;
-        int r;
-
-        if (asprintf(&path, "%s/sys/class/net/%s/%s", root, ifname, attr) < 0)
-                return -ENOMEM;
-        /* sysfs attributes claim a size of one page whatever they hold. */
-        r = read_file_full(path, 4096, &text, &size);
-        if (r < 0)
-                return r;
-        text[strcspn(text, "\n")] = 0;
-        snprintf(buf, SYSFS_VALUE_MAX, "%s", text);
-        return 0;
+        return l->hwtype == ARPHRD_ETHER && l->mac_len == MAC_SIZE && mac_is_usable(l->mac);
 }
 
-/* Fills ret if ifname is an Ethernet-type interface with a usable MAC. -ENODEV if it does not exist,
- * -EADDRNOTAVAIL if it has no usable MAC. */
-static int inspect(const char *root, const char *ifname, NetIf *ret, bool *ret_physical)
+static const NetLink *find(const NetLink *links, size_t n, const char *name)
 {
-        char v[SYSFS_VALUE_MAX], path[PATH_MAX];
-        NetIf n = {};
-        struct stat st;
-        int r;
-
-        if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.')
-                return -ENODEV;
-        r = read_sysfs(root, ifname, "ifindex", v);
-        if (r < 0)
-                return r == -ENOENT ? -ENODEV : r;
-        n.ifindex = atoi(v);
-        if (n.ifindex <= 0)
-                return -ENODEV;
-        r = read_sysfs(root, ifname, "type", v);
-        if (r < 0 || atoi(v) != ARPHRD_ETHER_TYPE)
-                return -EADDRNOTAVAIL;
-        r = read_sysfs(root, ifname, "address", v);
-        if (r < 0 || mac_parse(v, n.mac) < 0 || !mac_is_usable(n.mac))
-                return -EADDRNOTAVAIL;
-        snprintf(n.name, sizeof n.name, "%s", ifname);
-        snprintf(path, sizeof path, "%s/sys/class/net/%s/device", root, ifname);
-        *ret_physical = stat(path, &st) == 0;
-        *ret = n;
-        return 0;
+        for (size_t i = 0; i < n; i++)
+                if (streq(links[i].name, name))
+                        return &links[i];
+        return NULL;
 }
 
-static bool better(const NetIf *a, bool a_phys, const NetIf *b, bool b_phys)
+static void take(const NetLink *l, NetIfSource source, NetIf *ret)
 {
-        if (a_phys != b_phys)
-                return a_phys;
-        return a->ifindex < b->ifindex;
+        *ret = (NetIf){.ifindex = l->ifindex, .source = source};
+        memcpy(ret->name, l->name, IFNAMSIZ);
+        memcpy(ret->mac, l->mac, MAC_SIZE);
 }
 
-static int first_ethernet(const char *root, NetIf *ret)
+int netif_choose(const NetLink *links, size_t n_links, const char *route_text, const char *wanted, NetIf *ret)
 {
-        _cleanup_free_ char *dir = NULL;
-        NetIf best = {};
-        bool best_phys = false, found = false;
-        struct dirent *de;
-        DIR *d;
-
-        if (asprintf(&dir, "%s/sys/class/net", root) < 0)
-                return -ENOMEM;
-        d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? -ENODEV : -errno;
-        while ((de = readdir(d))) {
-                NetIf n;
-                bool phys;
-
-                if (de->d_name[0] == '.' || streq(de->d_name, "lo"))
-                        continue;
-                if (inspect(root, de->d_name, &n, &phys) < 0)
-                        continue;
-                if (!found || better(&n, phys, &best, best_phys)) {
-                        best = n;
-                        best_phys = phys;
-                        found = true;
-                }
-        }
-        closedir(d);
-        if (!found)
-                return -ENODEV;
-        *ret = best;
-        return 0;
-}
-
-int netif_find_cluster(const char *root, const char *wanted, NetIf *ret)
-{
-        _cleanup_free_ char *path = NULL, *routes = NULL;
+        const NetLink *l, *best = NULL;
         char name[IFNAMSIZ];
-        bool phys;
-        size_t size;
-        NetIf n;
+
+        if (wanted) {
+                l = find(links, n_links, wanted);
+                if (!l)
+                        return -ENODEV;
+                if (!usable(l))
+                        return -EADDRNOTAVAIL;
+                take(l, NETIF_CONFIGURED, ret);
+                return 0;
+        }
+
+        if (route_text && netif_default_route(route_text, name) >= 0 && (l = find(links, n_links, name)) && usable(l)) {
+                take(l, NETIF_DEFAULT_ROUTE, ret);
+                return 0;
+        }
+
+        for (size_t i = 0; i < n_links; i++) {
+                l = &links[i];
+                if (!usable(l))
+                        continue;
+                if (!best || (l->physical != best->physical ? l->physical : l->ifindex < best->ifindex))
+                        best = l;
+        }
+        if (!best)
+                return -ENODEV;
+        take(best, NETIF_FIRST_ETHERNET, ret);
+        return 0;
+}
+
+static bool has_device(const char *name)
+{
+        char path[64 + IFNAMSIZ];
+        struct stat st;
+
+        snprintf(path, sizeof path, "/sys/class/net/%s/device", name);
+        return stat(path, &st) == 0;
+}
+
+/* The links of this network namespace, from their AF_PACKET entries. */
+static int list_links(NetLink *links, size_t max, size_t *ret_n)
+{
+        struct ifaddrs *all = NULL;
+        size_t n = 0;
+
+        if (getifaddrs(&all) < 0)
+                return -errno;
+        for (struct ifaddrs *i = all; i && n < max; i = i->ifa_next) {
+                const struct sockaddr_ll *ll = (const struct sockaddr_ll *)i->ifa_addr;
+                NetLink *l = &links[n];
+
+                if (!ll || ll->sll_family != AF_PACKET || !i->ifa_name || strlen(i->ifa_name) >= IFNAMSIZ)
+                        continue;
+                *l = (NetLink){.ifindex = ll->sll_ifindex, .hwtype = ll->sll_hatype};
+                snprintf(l->name, sizeof l->name, "%s", i->ifa_name);
+                l->mac_len = MIN((size_t)ll->sll_halen, (size_t)MAC_SIZE);
+                memcpy(l->mac, ll->sll_addr, l->mac_len);
+                l->physical = has_device(l->name);
+                n++;
+        }
+        freeifaddrs(all);
+        *ret_n = n;
+        return 0;
+}
+
+int netif_find_cluster(const char *wanted, NetIf *ret)
+{
+        _cleanup_free_ char *routes = NULL;
+        _cleanup_free_ NetLink *links = NULL;
+        size_t n = 0;
         int r;
 
-        root = root ?: "";
-        if (wanted) {
-                r = inspect(root, wanted, &n, &phys);
-                if (r < 0)
-                        return r;
-                n.source = NETIF_CONFIGURED;
-                *ret = n;
-                return 0;
-        }
-
-        if (asprintf(&path, "%s/proc/net/route", root) < 0)
+        links = calloc(NET_LINKS_MAX, sizeof *links);
+        if (!links)
                 return -ENOMEM;
-        if (read_file_full(path, 1024 * 1024, &routes, &size) >= 0 && netif_default_route(routes, name) >= 0 &&
-            inspect(root, name, &n, &phys) >= 0) {
-                n.source = NETIF_DEFAULT_ROUTE;
-                *ret = n;
-                return 0;
-        }
-
-        r = first_ethernet(root, &n);
+        r = list_links(links, NET_LINKS_MAX, &n);
         if (r < 0)
                 return r;
-        n.source = NETIF_FIRST_ETHERNET;
-        *ret = n;
-        return 0;
+        /* Without a route table (or without a default route) the first Ethernet interface is taken. */
+        (void)read_file_full("/proc/net/route", ROUTES_MAX, &routes, NULL);
+        return netif_choose(links, n, routes, wanted, ret);
 }

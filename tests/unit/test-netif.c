@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The cluster interface: the default route, the first Ethernet interface, role.txt's choice; and the node id
- * kept in the state directory. /proc and /sys are fake trees in a temporary directory. */
+ * kept in the state directory (a temporary directory). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,34 +47,24 @@ static void put(const char *rel, const char *text)
         assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 }
 
-/* An interface in the fake sysfs; physical ones get a device link. */
-static void iface(const char *name, int ifindex, int type, const char *mac, bool physical)
+static NetLink mklink(const char *name, int ifindex, unsigned short hwtype, const char *mac, bool physical)
 {
-        char rel[256], v[32];
+        NetLink l = {.ifindex = ifindex, .hwtype = hwtype, .mac_len = MAC_SIZE, .physical = physical};
 
-        snprintf(rel, sizeof rel, "sys/class/net/%s/ifindex", name);
-        snprintf(v, sizeof v, "%d\n", ifindex);
-        put(rel, v);
-        snprintf(rel, sizeof rel, "sys/class/net/%s/type", name);
-        snprintf(v, sizeof v, "%d\n", type);
-        put(rel, v);
-        snprintf(rel, sizeof rel, "sys/class/net/%s/address", name);
-        snprintf(v, sizeof v, "%s\n", mac);
-        put(rel, v);
-        if (physical) {
-                snprintf(rel, sizeof rel, "sys/class/net/%s/device/uevent", name);
-                put(rel, "DRIVER=fake\n");
-        }
+        snprintf(l.name, sizeof l.name, "%s", name);
+        assert_int_equal(mac_parse(mac, l.mac), 0);
+        return l;
 }
+
+#define ROUTE(ifname, metric) ifname "\t00000000\t0101A8C0\t0003\t0\t0\t" metric "\t00000000\t0\t0\t0\n"
 
 static void netif_default_route__typical__lowest_metric(void **state)
 {
         char name[IFNAMSIZ];
 
         assert_int_equal(netif_default_route(ROUTE_HEADER
-                                             "eth0\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
-                                             "wlan0\t00000000\t0103A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
-                                             "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n",
+                                             "eth0\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n" ROUTE(
+                                                     "wlan0", "600") ROUTE("eth0", "100"),
                                              name),
                          0);
         assert_string_equal(name, "eth0");
@@ -90,85 +80,103 @@ static void netif_default_route__none_or_down__enoent(void **state)
         assert_int_equal(
                 netif_default_route(ROUTE_HEADER "eth0\t00000000\t0101A8C0\t0002\t0\t0\t0\t00000000\t0\t0\t0\n", name),
                 -ENOENT);
+        assert_int_equal(netif_default_route(ROUTE_HEADER ROUTE("lo", "0"), name), -ENOENT);
         assert_int_equal(netif_default_route("garbage\nmore garbage", name), -ENOENT);
 }
 
-static void netif_find_cluster__default_route__its_interface(void **state)
+static void netif_choose__default_route__its_interface(void **state)
 {
+        const NetLink links[] = {mklink("lo", 1, 772, "00:00:00:00:00:00", false),
+                                 mklink("eth0", 2, 1, "b8:27:eb:00:00:01", true),
+                                 mklink("wlan0", 3, 1, "b8:27:eb:00:00:02", true)};
         NetIf n;
 
-        put("proc/net/route", ROUTE_HEADER "wlan0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
-        iface("lo", 1, 772, "00:00:00:00:00:00", false);
-        iface("eth0", 2, 1, "b8:27:eb:00:00:01", true);
-        iface("wlan0", 3, 1, "b8:27:eb:00:00:02", true);
-        assert_int_equal(netif_find_cluster(root, NULL, &n), 0);
+        assert_int_equal(netif_choose(links, 3, ROUTE_HEADER ROUTE("wlan0", "0"), NULL, &n), 0);
         assert_string_equal(n.name, "wlan0");
         assert_int_equal(n.ifindex, 3);
         assert_int_equal(n.source, NETIF_DEFAULT_ROUTE);
         assert_int_equal(n.mac[5], 2);
 }
 
-static void netif_find_cluster__no_route__first_physical_ethernet(void **state)
+static void netif_choose__no_route__first_physical_ethernet(void **state)
 {
+        const NetLink links[] = {mklink("lo", 1, 772, "00:00:00:00:00:00", false),
+                                 mklink("cni0", 2, 1, "02:00:00:00:00:09", false), /* virtual, lower index */
+                                 mklink("tun0", 3, 65534, "00:00:00:00:00:00", true),
+                                 mklink("wlan0", 4, 1, "b8:27:eb:00:00:02", true),
+                                 mklink("eth0", 5, 1, "b8:27:eb:00:00:01", true)};
         NetIf n;
 
-        put("proc/net/route", ROUTE_HEADER);
-        iface("lo", 1, 772, "00:00:00:00:00:00", false);
-        iface("cni0", 2, 1, "02:00:00:00:00:09", false); /* a virtual bridge with a lower index */
-        iface("eth0", 5, 1, "b8:27:eb:00:00:01", true);
-        iface("wlan0", 4, 1, "b8:27:eb:00:00:02", true);
-        iface("tun0", 3, 65534, "00:00:00:00:00:00", true);
-        assert_int_equal(netif_find_cluster(root, NULL, &n), 0);
+        assert_int_equal(netif_choose(links, 5, ROUTE_HEADER, NULL, &n), 0);
         assert_string_equal(n.name, "wlan0");
         assert_int_equal(n.source, NETIF_FIRST_ETHERNET);
+        assert_int_equal(netif_choose(links, 5, NULL, NULL, &n), 0);
+        assert_string_equal(n.name, "wlan0");
 }
 
-static void netif_find_cluster__only_virtual__lowest_index(void **state)
+static void netif_choose__only_virtual__lowest_index(void **state)
 {
+        /* The test bed: one veth, no default route. */
+        const NetLink links[] = {mklink("veth9", 9, 1, "02:77:00:00:00:09", false),
+                                 mklink("lo", 1, 772, "00:00:00:00:00:00", false),
+                                 mklink("eth0", 7, 1, "02:77:00:00:00:01", false)};
         NetIf n;
 
-        /* The test bed: one veth, no default route, no /proc/net/route at all. */
-        iface("lo", 1, 772, "00:00:00:00:00:00", false);
-        iface("eth0", 7, 1, "02:77:00:00:00:01", false);
-        iface("veth9", 9, 1, "02:77:00:00:00:09", false);
-        assert_int_equal(netif_find_cluster(root, NULL, &n), 0);
+        assert_int_equal(netif_choose(links, 3, NULL, NULL, &n), 0);
         assert_string_equal(n.name, "eth0");
 }
 
-static void netif_find_cluster__route_interface_without_mac__falls_back(void **state)
+static void netif_choose__route_interface_without_mac__falls_back(void **state)
 {
+        NetLink links[] = {mklink("wg0", 2, 65534, "00:00:00:00:00:00", false),
+                           mklink("eth0", 3, 1, "b8:27:eb:00:00:01", true)};
         NetIf n;
 
-        put("proc/net/route", ROUTE_HEADER "wg0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n");
-        iface("wg0", 2, 65534, "00:00:00:00:00:00", false);
-        iface("eth0", 3, 1, "b8:27:eb:00:00:01", true);
-        assert_int_equal(netif_find_cluster(root, NULL, &n), 0);
+        links[0].mac_len = 0;
+        assert_int_equal(netif_choose(links, 2, ROUTE_HEADER ROUTE("wg0", "0"), NULL, &n), 0);
         assert_string_equal(n.name, "eth0");
         assert_int_equal(n.source, NETIF_FIRST_ETHERNET);
+        /* A route through an interface that is not listed at all. */
+        assert_int_equal(netif_choose(links, 2, ROUTE_HEADER ROUTE("gone0", "0"), NULL, &n), 0);
+        assert_string_equal(n.name, "eth0");
 }
 
-static void netif_find_cluster__configured__used_or_reported(void **state)
+static void netif_choose__configured__used_or_reported(void **state)
 {
+        NetLink links[] = {
+                mklink("eth0", 2, 1, "b8:27:eb:00:00:01", true), mklink("end1", 3, 1, "b8:27:eb:00:00:03", true),
+                mklink("bad0", 4, 1, "ff:ff:ff:ff:ff:ff", true), mklink("ib0", 5, 32, "b8:27:eb:00:00:05", true)};
         NetIf n;
 
-        iface("eth0", 2, 1, "b8:27:eb:00:00:01", true);
-        iface("end1", 3, 1, "b8:27:eb:00:00:03", true);
-        iface("bad0", 4, 1, "ff:ff:ff:ff:ff:ff", true);
-        assert_int_equal(netif_find_cluster(root, "end1", &n), 0);
+        assert_int_equal(netif_choose(links, 4, ROUTE_HEADER ROUTE("eth0", "0"), "end1", &n), 0);
         assert_string_equal(n.name, "end1");
         assert_int_equal(n.source, NETIF_CONFIGURED);
-        assert_int_equal(netif_find_cluster(root, "eth9", &n), -ENODEV);
-        assert_int_equal(netif_find_cluster(root, "bad0", &n), -EADDRNOTAVAIL);
-        assert_int_equal(netif_find_cluster(root, "../eth0", &n), -ENODEV);
+        assert_int_equal(netif_choose(links, 4, NULL, "eth9", &n), -ENODEV);
+        assert_int_equal(netif_choose(links, 4, NULL, "bad0", &n), -EADDRNOTAVAIL);
+        assert_int_equal(netif_choose(links, 4, NULL, "ib0", &n), -EADDRNOTAVAIL);
 }
 
-static void netif_find_cluster__nothing__enodev(void **state)
+static void netif_choose__nothing__enodev(void **state)
 {
+        const NetLink lo = mklink("lo", 1, 772, "00:00:00:00:00:00", false);
         NetIf n;
 
-        assert_int_equal(netif_find_cluster(root, NULL, &n), -ENODEV);
-        iface("lo", 1, 772, "00:00:00:00:00:00", false);
-        assert_int_equal(netif_find_cluster(root, NULL, &n), -ENODEV);
+        assert_int_equal(netif_choose(NULL, 0, NULL, NULL, &n), -ENODEV);
+        assert_int_equal(netif_choose(&lo, 1, NULL, NULL, &n), -ENODEV);
+}
+
+static void netif_find_cluster__this_system__an_ethernet_interface_or_enodev(void **state)
+{
+        NetIf n;
+        int r = netif_find_cluster(NULL, &n);
+
+        /* Whatever this machine has: a usable answer, or a clean "none". */
+        assert_true(r == 0 || r == -ENODEV);
+        if (r == 0) {
+                assert_true(n.ifindex > 0);
+                assert_true(mac_is_usable(n.mac));
+        }
+        assert_int_equal(netif_find_cluster("no-such-if0", &n), -ENODEV);
 }
 
 static void node_id_load_or_create__first_boot__written_then_loaded(void **state)
@@ -231,13 +239,13 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(netif_default_route__typical__lowest_metric),
                 cmocka_unit_test(netif_default_route__none_or_down__enoent),
-                cmocka_unit_test_setup_teardown(netif_find_cluster__default_route__its_interface, setup, teardown),
-                cmocka_unit_test_setup_teardown(netif_find_cluster__no_route__first_physical_ethernet, setup, teardown),
-                cmocka_unit_test_setup_teardown(netif_find_cluster__only_virtual__lowest_index, setup, teardown),
-                cmocka_unit_test_setup_teardown(netif_find_cluster__route_interface_without_mac__falls_back, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(netif_find_cluster__configured__used_or_reported, setup, teardown),
-                cmocka_unit_test_setup_teardown(netif_find_cluster__nothing__enodev, setup, teardown),
+                cmocka_unit_test(netif_choose__default_route__its_interface),
+                cmocka_unit_test(netif_choose__no_route__first_physical_ethernet),
+                cmocka_unit_test(netif_choose__only_virtual__lowest_index),
+                cmocka_unit_test(netif_choose__route_interface_without_mac__falls_back),
+                cmocka_unit_test(netif_choose__configured__used_or_reported),
+                cmocka_unit_test(netif_choose__nothing__enodev),
+                cmocka_unit_test(netif_find_cluster__this_system__an_ethernet_interface_or_enodev),
                 cmocka_unit_test_setup_teardown(node_id_load_or_create__first_boot__written_then_loaded, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(node_id_load_or_create__corrupt_file__replaced, setup, teardown),
