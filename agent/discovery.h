@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Peer discovery: publishes this node as a _piagent._tcp service, browses for the others, checks what they publish
+ * and keeps the peer set. mDNS itself goes through an MdnsOps backend (avahi in the daemon, a fake in tests).
+ * Logs arrivals, departures and changes of peers (PIAGENT_PEER=), and one warning per bad service. */
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "mdns.h"
+#include "peer-set.h"
+
+#define DISCOVERY_SERVICE_TYPE "_piagent._tcp"
+
+typedef struct Discovery Discovery;
+
+/* Who this node is, as published. Copied by discovery_start(). */
+typedef struct DiscoverySelf {
+        const char *id;
+        const char *hostname; /* also the service name */
+        const char *tag;
+        Role role;
+        const char *phase;
+        int ifindex;
+        uint16_t port;
+} DiscoverySelf;
+
+/* Something shown in the status changed: peers, the connection to the mDNS daemon, the published name. */
+typedef void (*DiscoveryChanged)(void *userdata);
+
+/* Creates the backend at once, so that the connection to the daemon is under way while the node gets ready. */
+int discovery_new(sd_event *e, const MdnsOps *ops, DiscoveryChanged changed, void *userdata, Discovery **ret);
+Discovery *discovery_free(Discovery *d);
+
+/* Publishes self and browses for peers; called again with another identity, re-publishes (peers are forgotten
+ * when the cluster tag changes). Returns 0, -EINVAL or -ENOMEM. */
+int discovery_start(Discovery *d, const DiscoverySelf *self);
+/* avahi-daemon is about to be restarted on purpose: the next disconnection is expected, not a warning. */
+void discovery_expect_daemon_restart(Discovery *d);
+/* Re-publishes the TXT record with the new phase. */
+int discovery_set_phase(Discovery *d, const char *phase);
+void discovery_stop(Discovery *d);
+
+bool discovery_is_started(const Discovery *d);
+const PeerSet *discovery_peers(const Discovery *d);
+MdnsState discovery_mdns_state(const Discovery *d);
+/* The service name as published (after collisions), or NULL while not published. */
+const char *discovery_published_name(const Discovery *d);
+/* Services rejected for a malformed TXT record so far (for status and tests). */
+unsigned discovery_rejected_count(const Discovery *d);
+
+/* The backend's events, exposed for tests that drive discovery without a daemon. */
+extern const MdnsEvents discovery_mdns_events;
+
+static inline void discovery_freep(Discovery **d)
+{
+        discovery_free(*d);
+}
+#define _cleanup_discovery_ _cleanup_(discovery_freep)

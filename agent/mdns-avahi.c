@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: MIT */
+/* The only file that includes avahi: an AvahiPoll on sd-event (no thread, no second loop), and the client that
+ * publishes, browses and resolves through avahi-daemon. */
+
+#include <avahi-client/client.h>
+#include <avahi-client/lookup.h>
+#include <avahi-client/publish.h>
+#include <avahi-common/alternative.h>
+#include <avahi-common/error.h>
+#include <avahi-common/malloc.h>
+#include <avahi-common/strlst.h>
+#include <avahi-common/watch.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "log.h"
+#include "mdns.h"
+#include "strv.h"
+
+#define MDNS_RETRY_USEC     (5 * 1000 * 1000ULL) /* after a failure that the no-fail client does not cover */
+#define MDNS_RESOLVERS_MAX  256                  /* services resolved at once: bounds what a flood can cost */
+#define MDNS_TXT_ITEMS_MAX  64                   /* passed on; the TXT parser rejects more than it allows anyway */
+#define MDNS_COLLISIONS_MAX 16
+#define TIMER_ACCURACY_USEC 1000 /* avahi's probe and announce timers need better than sd-event's 250 ms */
+
+typedef struct Resolver Resolver;
+
+typedef struct Mdns {
+        sd_event *event;
+        AvahiPoll poll;
+        AvahiClient *client;
+        MdnsState state;
+        const char *last_error; /* avahi_strerror()'s static strings: reported once each */
+        sd_event_source *retry;
+        const MdnsEvents *events;
+        void *userdata;
+
+        /* What we were asked for; re-established after every reconnection. */
+        bool publishing;
+        char *type;
+        char *wanted_name; /* as asked for */
+        char *name;        /* as published: after collisions "wanted #2" */
+        int ifindex;
+        uint16_t port;
+        AvahiStringList *txt;
+
+        AvahiEntryGroup *group;
+        char *group_name; /* the name the group holds; NULL: empty */
+        unsigned collisions;
+
+        char *browse_type;
+        int browse_ifindex;
+        AvahiServiceBrowser *browser;
+        Resolver *resolvers;
+        unsigned n_resolvers;
+} Mdns;
+
+struct Resolver {
+        Mdns *m;
+        AvahiServiceResolver *r;
+        char *name;
+        Resolver *next;
+};
+
+static const char *const state_names[_MDNS_STATE_MAX] = {
+        [MDNS_CONNECTING] = "connecting",
+        [MDNS_REGISTERING] = "registering",
+        [MDNS_RUNNING] = "running",
+};
+
+const char *mdns_state_to_string(MdnsState s)
+{
+        return s >= 0 && s < _MDNS_STATE_MAX ? state_names[s] : NULL;
+}
+
+/* ---- AvahiPoll on sd-event ---- */
+
+struct AvahiWatch {
+        sd_event_source *source;
+        int fd;     /* avahi's, passed back to its callback */
+        int dup_fd; /* ours: epoll refuses a second registration of one fd, and D-Bus watches one fd twice */
+        AvahiWatchEvent revents;
+        AvahiWatchCallback callback;
+        void *userdata;
+};
+
+struct AvahiTimeout {
+        sd_event_source *source;
+        AvahiTimeoutCallback callback;
+        void *userdata;
+};
+
+static uint32_t to_epoll(AvahiWatchEvent e)
+{
+        return (e & AVAHI_WATCH_IN ? EPOLLIN : 0) | (e & AVAHI_WATCH_OUT ? EPOLLOUT : 0) |
+               (e & AVAHI_WATCH_ERR ? EPOLLERR : 0) | (e & AVAHI_WATCH_HUP ? EPOLLHUP : 0);
+}
+
+static AvahiWatchEvent from_epoll(uint32_t e)
+{
+        return (e & EPOLLIN ? AVAHI_WATCH_IN : 0) | (e & EPOLLOUT ? AVAHI_WATCH_OUT : 0) |
+               (e & EPOLLERR ? AVAHI_WATCH_ERR : 0) | (e & EPOLLHUP ? AVAHI_WATCH_HUP : 0);
+}
+
+static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        AvahiWatch *w = userdata;
+
+        w->revents = from_epoll(revents);
+        w->callback(w, w->fd, w->revents, w->userdata); /* may free w */
+        return 0;
+}
+
+static void watch_update(AvahiWatch *w, AvahiWatchEvent events)
+{
+        (void)sd_event_source_set_io_events(w->source, to_epoll(events));
+        (void)sd_event_source_set_enabled(w->source, events ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static AvahiWatchEvent watch_get_events(AvahiWatch *w)
+{
+        return w->revents;
+}
+
+static void watch_free(AvahiWatch *w)
+{
+        sd_event_source_disable_unref(w->source);
+        if (w->dup_fd >= 0)
+                close(w->dup_fd);
+        free(w);
+}
+
+static AvahiWatch *watch_new(const AvahiPoll *api, int fd, AvahiWatchEvent events, AvahiWatchCallback cb,
+                             void *userdata)
+{
+        Mdns *m = api->userdata;
+        AvahiWatch *w = calloc(1, sizeof *w);
+
+        if (!w)
+                return NULL;
+        *w = (AvahiWatch){.fd = fd, .callback = cb, .userdata = userdata};
+        w->dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (w->dup_fd < 0 || sd_event_add_io(m->event, &w->source, w->dup_fd, to_epoll(events), on_watch, w) < 0) {
+                watch_free(w);
+                return NULL;
+        }
+        if (!events)
+                (void)sd_event_source_set_enabled(w->source, SD_EVENT_OFF);
+        return w;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        AvahiTimeout *t = userdata;
+
+        t->callback(t, t->userdata); /* may free t */
+        return 0;
+}
+
+/* avahi gives absolute gettimeofday() times; sd-event runs on CLOCK_MONOTONIC, which wall-clock steps (a Pi has
+ * no RTC; NTP sets the time late) do not disturb. Convert at arming time. */
+static void timeout_update(AvahiTimeout *t, const struct timeval *tv)
+{
+        struct timeval now;
+        struct timespec mono;
+        int64_t delay;
+
+        if (!tv) {
+                (void)sd_event_source_set_enabled(t->source, SD_EVENT_OFF);
+                return;
+        }
+        gettimeofday(&now, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        delay = ((int64_t)tv->tv_sec - now.tv_sec) * 1000000 + ((int64_t)tv->tv_usec - now.tv_usec);
+        (void)sd_event_source_set_time(t->source, (uint64_t)mono.tv_sec * 1000000 + (uint64_t)mono.tv_nsec / 1000 +
+                                                          (uint64_t)MAX(delay, (int64_t)0));
+        (void)sd_event_source_set_enabled(t->source, SD_EVENT_ONESHOT);
+}
+
+static void timeout_free(AvahiTimeout *t)
+{
+        sd_event_source_disable_unref(t->source);
+        free(t);
+}
+
+static AvahiTimeout *timeout_new(const AvahiPoll *api, const struct timeval *tv, AvahiTimeoutCallback cb,
+                                 void *userdata)
+{
+        Mdns *m = api->userdata;
+        AvahiTimeout *t = calloc(1, sizeof *t);
+
+        if (!t)
+                return NULL;
+        *t = (AvahiTimeout){.callback = cb, .userdata = userdata};
+        if (sd_event_add_time(m->event, &t->source, CLOCK_MONOTONIC, 0, TIMER_ACCURACY_USEC, on_timeout, t) < 0) {
+                free(t);
+                return NULL;
+        }
+        (void)sd_event_source_set_enabled(t->source, SD_EVENT_OFF);
+        timeout_update(t, tv);
+        return t;
+}
+
+/* ---- resolving ---- */
+
+static const char *client_error(Mdns *m)
+{
+        return avahi_strerror(m->client ? avahi_client_errno(m->client) : AVAHI_ERR_DISCONNECTED);
+}
+
+static Resolver *resolver_free(Resolver *r)
+{
+        if (!r)
+                return NULL;
+        if (r->r)
+                avahi_service_resolver_free(r->r);
+        free(r->name);
+        free(r);
+        return NULL;
+}
+
+static void resolvers_clear(Mdns *m)
+{
+        while (m->resolvers) {
+                Resolver *r = m->resolvers;
+                m->resolvers = r->next;
+                resolver_free(r);
+        }
+        m->n_resolvers = 0;
+}
+
+static void report_found(Mdns *m, const char *name, const char *host, const AvahiAddress *a, uint16_t port,
+                         AvahiStringList *txt)
+{
+        TxtItem items[MDNS_TXT_ITEMS_MAX];
+        MdnsService s = {.name = name, .host = host, .port = port, .txt = items};
+
+        if (!a || a->proto != AVAHI_PROTO_INET) {
+                log_debug("mDNS: %s resolved without an IPv4 address, ignoring", name);
+                return;
+        }
+        s.address.s_addr = a->data.ipv4.address;
+        for (AvahiStringList *l = txt; l && s.n_txt < MDNS_TXT_ITEMS_MAX; l = avahi_string_list_get_next(l))
+                items[s.n_txt++] = (TxtItem){avahi_string_list_get_text(l), avahi_string_list_get_size(l)};
+        m->events->found(m->userdata, &s);
+}
+
+static void on_resolve(AvahiServiceResolver *ar, AvahiIfIndex iface, AvahiProtocol proto, AvahiResolverEvent event,
+                       const char *name, const char *type, const char *domain, const char *host, const AvahiAddress *a,
+                       uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags, void *userdata)
+{
+        Resolver *r = userdata;
+        Mdns *m = r->m;
+
+        switch (event) {
+        case AVAHI_RESOLVER_FOUND:
+                report_found(m, name, host, a, port, txt);
+                break;
+        case AVAHI_RESOLVER_FAILURE:
+                /* The resolver keeps looking: a later answer still arrives as FOUND. */
+                m->events->resolve_failed(m->userdata, name, client_error(m));
+                break;
+        }
+}
+
+static Resolver *resolver_find(Mdns *m, const char *name, Resolver ***ret_prev)
+{
+        for (Resolver **p = &m->resolvers; *p; p = &(*p)->next)
+                if (streq((*p)->name, name)) {
+                        if (ret_prev)
+                                *ret_prev = p;
+                        return *p;
+                }
+        return NULL;
+}
+
+static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, const char *name, const char *type,
+                           const char *domain)
+{
+        Resolver *r;
+
+        if (resolver_find(m, name, NULL))
+                return;
+        if (m->n_resolvers >= MDNS_RESOLVERS_MAX) {
+                log_debug("mDNS: already resolving %u services, ignoring '%s'", m->n_resolvers, name);
+                return;
+        }
+        r = calloc(1, sizeof *r);
+        if (!r || !(r->name = strdup(name))) {
+                free(r);
+                return;
+        }
+        r->m = m;
+        r->r = avahi_service_resolver_new(m->client, iface, proto, name, type, domain, AVAHI_PROTO_INET, 0, on_resolve,
+                                          r);
+        if (!r->r) {
+                log_debug("mDNS: failed to resolve '%s': %s", name, client_error(m));
+                resolver_free(r);
+                return;
+        }
+        r->next = m->resolvers;
+        m->resolvers = r;
+        m->n_resolvers++;
+}
+
+static void resolver_stop(Mdns *m, const char *name)
+{
+        Resolver **prev, *r = resolver_find(m, name, &prev);
+
+        if (!r)
+                return;
+        *prev = r->next;
+        resolver_free(r);
+        m->n_resolvers--;
+}
+
+/* ---- browsing ---- */
+
+static void on_browse(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto, AvahiBrowserEvent event,
+                      const char *name, const char *type, const char *domain, AvahiLookupResultFlags flags,
+                      void *userdata)
+{
+        Mdns *m = userdata;
+
+        switch (event) {
+        case AVAHI_BROWSER_NEW:
+                if (flags & AVAHI_LOOKUP_RESULT_OUR_OWN)
+                        return;
+                resolver_start(m, iface, proto, name, type, domain);
+                break;
+        case AVAHI_BROWSER_REMOVE:
+                if (!resolver_find(m, name, NULL))
+                        return;
+                resolver_stop(m, name);
+                m->events->removed(m->userdata, name);
+                break;
+        case AVAHI_BROWSER_ALL_FOR_NOW:
+                m->events->browse_settled(m->userdata);
+                break;
+        case AVAHI_BROWSER_CACHE_EXHAUSTED:
+                break;
+        case AVAHI_BROWSER_FAILURE:
+                m->events->browse_failed(m->userdata, client_error(m));
+                break;
+        }
+}
+
+static void browse_stop(Mdns *m)
+{
+        resolvers_clear(m);
+        if (m->browser)
+                avahi_service_browser_free(m->browser);
+        m->browser = NULL;
+}
+
+static void browse_now(Mdns *m)
+{
+        if (!m->browse_type || m->browser || !m->client || (m->state != MDNS_RUNNING && m->state != MDNS_REGISTERING))
+                return;
+        m->browser = avahi_service_browser_new(m->client, m->browse_ifindex, AVAHI_PROTO_INET, m->browse_type, NULL, 0,
+                                               on_browse, m);
+        if (!m->browser)
+                m->events->browse_failed(m->userdata, client_error(m));
+}
+
+/* ---- publishing ---- */
+
+static void publish_now(Mdns *m);
+
+static void group_reset(Mdns *m)
+{
+        if (m->group)
+                avahi_entry_group_reset(m->group);
+        free(m->group_name);
+        m->group_name = NULL;
+}
+
+static void on_group(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userdata)
+{
+        Mdns *m = userdata;
+        _cleanup_free_ char *old = NULL;
+
+        switch (state) {
+        case AVAHI_ENTRY_GROUP_ESTABLISHED:
+                m->collisions = 0;
+                if (m->group_name)
+                        m->events->published(m->userdata, m->group_name);
+                break;
+        case AVAHI_ENTRY_GROUP_COLLISION:
+                /* Another host has our service name: take "name #2" and so on, as DNS-SD wants. */
+                old = m->group_name ? strdup(m->group_name) : NULL;
+                if (!old)
+                        break;
+                free(m->name);
+                m->name = avahi_alternative_service_name(old);
+                group_reset(m);
+                if (++m->collisions > MDNS_COLLISIONS_MAX || !m->name) {
+                        m->events->publish_failed(m->userdata, "too many service name collisions");
+                        break;
+                }
+                m->events->collision(m->userdata, old, m->name);
+                publish_now(m);
+                break;
+        case AVAHI_ENTRY_GROUP_FAILURE:
+                m->events->publish_failed(m->userdata, client_error(m));
+                break;
+        case AVAHI_ENTRY_GROUP_UNCOMMITED:
+        case AVAHI_ENTRY_GROUP_REGISTERING:
+                break;
+        }
+}
+
+static int group_add(Mdns *m)
+{
+        int r;
+
+        if (!m->group) {
+                m->group = avahi_entry_group_new(m->client, on_group, m);
+                if (!m->group)
+                        return avahi_client_errno(m->client);
+        }
+        for (;;) {
+                r = avahi_entry_group_add_service_strlst(m->group, m->ifindex, AVAHI_PROTO_UNSPEC, 0, m->name, m->type,
+                                                         NULL, NULL, m->port, m->txt);
+                if (r != AVAHI_ERR_COLLISION || ++m->collisions > MDNS_COLLISIONS_MAX)
+                        break;
+                /* Taken by another service of this very host. */
+                char *alt = avahi_alternative_service_name(m->name);
+                if (!alt)
+                        return AVAHI_ERR_NO_MEMORY;
+                m->events->collision(m->userdata, m->name, alt);
+                free(m->name);
+                m->name = alt;
+        }
+        if (r < 0)
+                return r;
+        m->group_name = strdup(m->name);
+        return avahi_entry_group_commit(m->group);
+}
+
+static void publish_now(Mdns *m)
+{
+        int r;
+
+        if (!m->publishing || !m->client || m->state != MDNS_RUNNING)
+                return;
+        if (m->group_name)
+                r = avahi_entry_group_update_service_txt_strlst(m->group, m->ifindex, AVAHI_PROTO_UNSPEC, 0,
+                                                                m->group_name, m->type, NULL, m->txt);
+        else
+                r = group_add(m);
+        if (r < 0)
+                m->events->publish_failed(m->userdata, avahi_strerror(r));
+}
+
+/* ---- the client ---- */
+
+static int client_start(Mdns *m);
+
+static void set_state(Mdns *m, MdnsState state, const char *error)
+{
+        if (m->state == state && (!error || streq_ptr(error, m->last_error)))
+                return;
+        m->state = state;
+        m->last_error = error;
+        m->events->state_changed(m->userdata, state, error);
+}
+
+/* Everything that belonged to the old connection; avahi_client_free() would free these too. */
+static void client_drop(Mdns *m)
+{
+        browse_stop(m);
+        if (m->group)
+                avahi_entry_group_free(m->group);
+        m->group = NULL;
+        free(m->group_name);
+        m->group_name = NULL;
+        if (m->client)
+                avahi_client_free(m->client);
+        m->client = NULL;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Mdns *m = userdata;
+
+        client_drop(m);
+        (void)client_start(m); /* on failure it schedules another attempt */
+        return 0;
+}
+
+/* Not from inside the client's own callback: the client is freed from the loop. */
+static void schedule_retry(Mdns *m, uint64_t delay)
+{
+        int r;
+
+        r = sd_event_source_set_time_relative(m->retry, delay);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_debug_errno(r, "mDNS: failed to schedule a reconnection: %m");
+}
+
+static void on_client(AvahiClient *c, AvahiClientState state, void *userdata)
+{
+        Mdns *m = userdata;
+
+        m->client = c; /* the first call comes from inside avahi_client_new() */
+        switch (state) {
+        case AVAHI_CLIENT_S_RUNNING:
+                set_state(m, MDNS_RUNNING, NULL);
+                browse_now(m);
+                publish_now(m);
+                break;
+        case AVAHI_CLIENT_S_REGISTERING:
+        case AVAHI_CLIENT_S_COLLISION:
+                /* The host name is being (re)established: our records wait for it. */
+                group_reset(m);
+                set_state(m, MDNS_REGISTERING, NULL);
+                browse_now(m);
+                break;
+        case AVAHI_CLIENT_CONNECTING:
+                set_state(m, MDNS_CONNECTING, NULL);
+                break;
+        case AVAHI_CLIENT_FAILURE:
+                /* Usually the daemon went away: start over with a new no-fail client, which waits for it. */
+                set_state(m, MDNS_CONNECTING, avahi_strerror(avahi_client_errno(c)));
+                schedule_retry(m, avahi_client_errno(c) == AVAHI_ERR_DISCONNECTED ? 0 : MDNS_RETRY_USEC);
+                break;
+        }
+}
+
+static int client_start(Mdns *m)
+{
+        AvahiClient *c;
+        int error = 0;
+
+        c = avahi_client_new(&m->poll, AVAHI_CLIENT_NO_FAIL, on_client, m, &error);
+        if (!c) {
+                /* Not even the system bus is there: try again later. */
+                m->client = NULL;
+                set_state(m, MDNS_CONNECTING, avahi_strerror(error));
+                schedule_retry(m, MDNS_RETRY_USEC);
+                return -EHOSTDOWN;
+        }
+        m->client = c;
+        return 0;
+}
+
+/* ---- operations ---- */
+
+static void mdns_free(void *backend)
+{
+        Mdns *m = backend;
+
+        if (!m)
+                return;
+        client_drop(m);
+        sd_event_source_disable_unref(m->retry);
+        avahi_string_list_free(m->txt);
+        free(m->type);
+        free(m->wanted_name);
+        free(m->name);
+        free(m->browse_type);
+        sd_event_unref(m->event);
+        free(m);
+}
+
+static int mdns_new(sd_event *e, const MdnsEvents *events, void *userdata, void **ret)
+{
+        Mdns *m = calloc(1, sizeof *m);
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(e);
+        m->events = events;
+        m->userdata = userdata;
+        m->state = _MDNS_STATE_MAX; /* so that the first state is reported, "connecting" included */
+        m->poll = (AvahiPoll){
+                .userdata = m,
+                .watch_new = watch_new,
+                .watch_update = watch_update,
+                .watch_get_events = watch_get_events,
+                .watch_free = watch_free,
+                .timeout_new = timeout_new,
+                .timeout_update = timeout_update,
+                .timeout_free = timeout_free,
+        };
+        r = sd_event_add_time(e, &m->retry, CLOCK_MONOTONIC, 0, 0, on_retry, m);
+        if (r < 0) {
+                mdns_free(m);
+                return r;
+        }
+        (void)sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
+        (void)client_start(m); /* on failure it retries by itself */
+        *ret = m;
+        return 0;
+}
+
+static int dup_string(char **dst, const char *src)
+{
+        char *s = NULL;
+
+        if (src && !(s = strdup(src)))
+                return -ENOMEM;
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+static int mdns_publish(void *backend, const MdnsPublication *p)
+{
+        Mdns *m = backend;
+        AvahiStringList *txt;
+        bool renamed, reset;
+
+        if (!p->type || !p->name || p->ifindex <= 0)
+                return -EINVAL;
+        renamed = !streq_ptr(m->wanted_name, p->name);
+        reset = renamed || m->ifindex != p->ifindex || !streq_ptr(m->type, p->type) || m->port != p->port;
+
+        txt = avahi_string_list_new_from_array((const char **)p->txt, (int)strv_length(p->txt));
+        if (!txt && p->txt && p->txt[0])
+                return -ENOMEM;
+        if (dup_string(&m->type, p->type) < 0 ||
+            (renamed && (dup_string(&m->wanted_name, p->name) < 0 || dup_string(&m->name, p->name) < 0))) {
+                avahi_string_list_free(txt);
+                return -ENOMEM;
+        }
+        if (reset)
+                group_reset(m);
+        avahi_string_list_free(m->txt);
+        m->txt = txt;
+        m->ifindex = p->ifindex;
+        m->port = p->port;
+        m->publishing = true;
+        m->collisions = 0;
+        publish_now(m);
+        return 0;
+}
+
+static void mdns_unpublish(void *backend)
+{
+        Mdns *m = backend;
+
+        m->publishing = false;
+        group_reset(m);
+}
+
+static int mdns_browse(void *backend, const char *type, int ifindex)
+{
+        Mdns *m = backend;
+
+        browse_stop(m);
+        if (dup_string(&m->browse_type, type) < 0)
+                return -ENOMEM;
+        m->browse_ifindex = ifindex > 0 ? ifindex : AVAHI_IF_UNSPEC;
+        browse_now(m);
+        return 0;
+}
+
+static void mdns_stop_browse(void *backend)
+{
+        Mdns *m = backend;
+
+        browse_stop(m);
+        free(m->browse_type);
+        m->browse_type = NULL;
+}
+
+const MdnsOps mdns_avahi_ops = {
+        .new = mdns_new,
+        .free = mdns_free,
+        .publish = mdns_publish,
+        .unpublish = mdns_unpublish,
+        .browse = mdns_browse,
+        .stop_browse = mdns_stop_browse,
+};

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* DNS-SD over mDNS on the agent's event loop: publish one service, browse one service type, resolve what is
+ * found (IPv4). The implementation talks to avahi-daemon (mdns-avahi.c, the only file that includes avahi);
+ * everything else sees this table of operations, so tests drive discovery with a fake.
+ *
+ * The backend keeps what it was asked for (the publication, the browse) and re-establishes it by itself whenever
+ * the daemon comes back: after a restart, or when it was not running yet at start.
+ *
+ * The mDNS host name is the daemon's, read from the system's when it starts. It is not changed at run time: avahi
+ * 0.8's SetHostName makes it see spurious conflicts with its own withdrawn records (avahi#117) and rename itself
+ * to "name-2"; after changing the host name the agent restarts avahi-daemon instead (identity-setup.c). */
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "peer-txt.h"
+
+typedef enum MdnsState {
+        MDNS_CONNECTING,  /* waiting for avahi-daemon (not started yet, or restarting) */
+        MDNS_REGISTERING, /* connected; the daemon is establishing its host name */
+        MDNS_RUNNING,
+        _MDNS_STATE_MAX,
+} MdnsState;
+
+const char *mdns_state_to_string(MdnsState s);
+
+/* A resolved service. Everything in it comes from the network and is untrusted. */
+typedef struct MdnsService {
+        const char *name; /* service instance name */
+        const char *host; /* SRV target, e.g. "master-0a1b2c.local" */
+        struct in_addr address;
+        uint16_t port;
+        const TxtItem *txt;
+        size_t n_txt;
+} MdnsService;
+
+/* What the backend reports. Strings are only valid during the call. error: a message from the daemon. */
+typedef struct MdnsEvents {
+        void (*state_changed)(void *userdata, MdnsState state, const char *error);
+        void (*published)(void *userdata, const char *name);
+        /* Our service name is taken on the LAN: published as new_name instead. */
+        void (*collision)(void *userdata, const char *old_name, const char *new_name);
+        void (*publish_failed)(void *userdata, const char *error);
+        void (*found)(void *userdata, const MdnsService *s); /* new, or its records changed */
+        void (*removed)(void *userdata, const char *name);
+        void (*resolve_failed)(void *userdata, const char *name, const char *error);
+        /* The browse has delivered what the daemon knew when it (re)started. */
+        void (*browse_settled)(void *userdata);
+        void (*browse_failed)(void *userdata, const char *error);
+} MdnsEvents;
+
+typedef struct MdnsPublication {
+        const char *type; /* "_piagent._tcp" */
+        const char *name; /* service instance name */
+        int ifindex;      /* > 0 */
+        uint16_t port;
+        char *const *txt; /* NULL-terminated "key=value" strings */
+} MdnsPublication;
+
+typedef struct MdnsOps {
+        int (*new)(sd_event *e, const MdnsEvents *events, void *userdata, void **ret);
+        void (*free)(void *backend);
+        /* Publishes, or updates what is published (a new TXT record is sent as an update). */
+        int (*publish)(void *backend, const MdnsPublication *p);
+        void (*unpublish)(void *backend);
+        int (*browse)(void *backend, const char *type, int ifindex);
+        void (*stop_browse)(void *backend);
+} MdnsOps;
+
+extern const MdnsOps mdns_avahi_ops;
