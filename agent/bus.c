@@ -353,3 +353,48 @@ void bus_cancel_jobs(Bus *b, void *userdata)
                         unit_job_free(j);
         }
 }
+
+/* ---- daemon-reload ---- */
+
+typedef struct ReloadCall {
+        BusJobDone done;
+        void *userdata;
+} ReloadCall;
+
+static int on_reloaded(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+        ReloadCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        BusJobDone done = c->done;
+        void *u = c->userdata;
+        _cleanup_free_ char *message = e ? strdup(e->message ?: e->name) : NULL;
+        int error = e ? (-sd_bus_error_get_errno(e) ?: -EIO) : 0;
+
+        /* The slot is floating: it goes away with this reply. */
+        free(c);
+        done(error, e ? (message ?: "daemon-reload failed") : "done", u);
+        return 0;
+}
+
+int bus_daemon_reload(Bus *b, BusJobDone done, void *userdata)
+{
+        ReloadCall *c;
+        int r;
+
+        if (!done)
+                return -EINVAL;
+        r = bus_connect(b);
+        if (r < 0)
+                return r;
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (ReloadCall){.done = done, .userdata = userdata};
+        /* Reload answers once systemd has re-read its unit files; floating: freed with the reply. The reply
+         * timeout is sd-bus's default (25 s). */
+        r = sd_bus_call_method_async(b->bus, NULL, SYSTEMD1_SERVICE, SYSTEMD1_PATH, SYSTEMD1_MANAGER, "Reload",
+                                     on_reloaded, c, NULL);
+        if (r < 0)
+                free(c);
+        return r;
+}

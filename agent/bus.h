@@ -33,6 +33,9 @@ void bus_cancel_hostname(Bus *b);
  * org.freedesktop.systemd1.Manager method taking (unit, mode), e.g. "StartUnit", "TryRestartUnit", "ReloadUnit";
  * mode "replace". Returns 0 when under way (done is called later, exactly once) or a negative errno. */
 int bus_unit_job(Bus *b, const char *method, const char *unit, BusJobDone done, void *userdata);
+/* systemctl daemon-reload: re-read unit files (after writing a drop-in). done(0, "done") once systemd answered. */
+int bus_daemon_reload(Bus *b, BusJobDone done, void *userdata);
+
 /* Forgets every job started with this userdata: their callbacks will not be called. */
 void bus_cancel_jobs(Bus *b, void *userdata);
 
