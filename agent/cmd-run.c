@@ -7,18 +7,25 @@
 #include "config-load.h"
 #include "log.h"
 #include "manager.h"
+#include "status-server.h"
 
 #define STATE_DIR_DEFAULT "/var/lib/piagent"
 
 static void help(void)
 {
-        printf("Usage: piagent run [--boot-dir DIR] [--state-dir DIR] [--debug]\n"
+        printf("Usage: piagent run [--boot-dir DIR] [--state-dir DIR] [--status-socket PATH]\n"
+               "                   [--set-hostname auto|yes|no] [--debug]\n"
                "\n"
                "Run the agent (normally started by piagent.service). Reads role.txt and cluster.txt, and\n"
                "waits for them to be fixed if they are invalid, without touching the node.\n"
                "\n"
                "  --boot-dir DIR    where role.txt and cluster.txt are (default: /boot/firmware or /boot)\n"
                "  --state-dir DIR   persistent state (default: $STATE_DIRECTORY or " STATE_DIR_DEFAULT ")\n"
+               "  --status-socket PATH  where 'piagent status' asks (default: $PIAGENT_STATUS_SOCKET,\n"
+               "                    $RUNTIME_DIRECTORY/status.sock, or " STATUS_SOCKET_DEFAULT ")\n"
+               "  --set-hostname WHEN  set the unique host name through hostname1: yes, no, or auto\n"
+               "                    (the default: only when run by systemd, so that a test run leaves the\n"
+               "                    machine's name alone)\n"
                "  --debug           log protocol detail\n"
                "  -h, --help        show this help\n");
 }
@@ -28,22 +35,36 @@ int cmd_run(int argc, char **argv)
         static const struct option options[] = {
                 {"boot-dir", required_argument, NULL, 'b'},
                 {"state-dir", required_argument, NULL, 's'},
+                {"status-socket", required_argument, NULL, 'S'},
+                {"set-hostname", required_argument, NULL, 'H'},
                 {"debug", no_argument, NULL, 'd'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        ManagerOptions o = {};
+        /* systemd sets INVOCATION_ID for every unit it runs. */
+        ManagerOptions o = {.manage_hostname = !!getenv("INVOCATION_ID")};
         _cleanup_manager_ Manager *m = NULL;
         int opt, r;
 
         optind = 1;
-        while ((opt = getopt_long(argc, argv, "b:s:dh", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, "b:s:S:H:dh", options, NULL)) >= 0)
                 switch (opt) {
                 case 'b':
                         o.boot_dir = optarg;
                         break;
                 case 's':
                         o.state_dir = optarg;
+                        break;
+                case 'S':
+                        o.status_socket = optarg;
+                        break;
+                case 'H':
+                        if (streq(optarg, "yes") || streq(optarg, "no"))
+                                o.manage_hostname = streq(optarg, "yes");
+                        else if (!streq(optarg, "auto")) {
+                                fprintf(stderr, "piagent run: --set-hostname takes auto, yes or no\n");
+                                return EXIT_USAGE;
+                        }
                         break;
                 case 'd':
                         log_set_max_level(LOG_DEBUG);

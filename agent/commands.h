@@ -9,3 +9,4 @@ int cmd_check(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);

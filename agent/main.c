@@ -14,6 +14,7 @@ static const struct {
 } verbs[] = {
         {"run", cmd_run, "run the agent (what piagent.service starts)"},
         {"check", cmd_check, "validate role.txt and cluster.txt, print the effective configuration"},
+        {"status", cmd_status, "print the cluster as this node sees it (asks the running agent)"},
         {"secret", cmd_secret, "print a fresh secret line for cluster.txt"},
         {"version", cmd_version, "print the version"},
 };

@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 
 #include "boot-watch.h"
+#include "bus.h"
+#include "cluster-tag.h"
 #include "config-load.h"
+#include "discovery.h"
+#include "identity-setup.h"
 #include "log.h"
 #include "manager.h"
 #include "notify.h"
 #include "secret.h"
+#include "status-json.h"
+#include "status-server.h"
+
+#define STATUS_LINE_MAX 256
 
 struct Manager {
         sd_event *event;
@@ -21,6 +31,15 @@ struct Manager {
         Config *config;      /* the configuration in use; NULL until the files are valid */
         char *last_problems; /* what was last reported, so that a re-check does not repeat it */
         Phase phase;
+        char status[STATUS_LINE_MAX]; /* the last STATUS=, also shown by `piagent status` */
+
+        Bus *bus;
+        IdentitySetup *identity;
+        Discovery *discovery;
+        StatusServer *status_server;
+        char tag[CLUSTER_TAG_SIZE]; /* of the configuration in use */
+        NodeIdentity ident;
+        bool ident_ready;
 };
 
 Phase manager_get_phase(const Manager *m)
@@ -28,13 +47,46 @@ Phase manager_get_phase(const Manager *m)
         return m->phase;
 }
 
+_printf_(2, 3) static void manager_status(Manager *m, const char *format, ...)
+{
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(m->status, sizeof m->status, format, ap);
+        va_end(ap);
+        notify_status("%s", m->status);
+}
+
+/* Once discovering: role, name, phase and the peers seen, e.g. "master master-0a1b2c: discovering, 5 peers
+ * (2 lb, 2 master, 1 worker)". */
+static void manager_update_status(Manager *m)
+{
+        const PeerSet *peers = discovery_peers(m->discovery);
+        MdnsState st = discovery_mdns_state(m->discovery);
+        unsigned n[_ROLE_MAX];
+        size_t total = peer_set_size(peers);
+
+        if (m->phase < PHASE_DISCOVERING || !m->config || !m->ident_ready)
+                return;
+        peer_set_count_roles(peers, n);
+        manager_status(m, "%s %s: %s, %zu peer%s (%u lb, %u master, %u worker)%s", role_to_string(m->config->role),
+                       m->ident.hostname, phase_to_string(m->phase), total, total == 1 ? "" : "s", n[ROLE_LB],
+                       n[ROLE_MASTER], n[ROLE_WORKER], st == MDNS_RUNNING ? "" : "; waiting for avahi-daemon");
+}
+
 static void manager_set_phase(Manager *m, Phase p)
 {
+        int r;
+
         if (m->phase == p)
                 return;
         m->phase = p;
         (void)log_set_context("PIAGENT_PHASE", phase_to_string(p));
         log_notice("Phase: %s", phase_to_string(p));
+        r = discovery_set_phase(m->discovery, phase_to_string(p));
+        if (r < 0)
+                log_warning_errno(r, "Failed to publish the new phase on mDNS, ignoring: %m");
+        manager_update_status(m);
 }
 
 /* All problems as one string, to tell whether anything changed since the last report. */
@@ -77,23 +129,34 @@ static void report_problems(Manager *m, const DiagList *d)
                 log_warning("The boot files have %zu problem(s); keeping the configuration in use until they are "
                             "fixed",
                             diag_count(d));
-                notify_status("Boot files invalid (%s%s); keeping the configuration in use", strempty(first),
-                              diag_count(d) > 1 ? ", and more" : "");
+                manager_status(m, "Boot files invalid (%s%s); keeping the configuration in use", strempty(first),
+                               diag_count(d) > 1 ? ", and more" : "");
         } else {
                 log_error("Nothing will be done to this node until %s/role.txt and cluster.txt are fixed; "
                           "'piagent check' lists the problems",
                           m->boot_dir);
-                notify_status("Failed: %s%s; waiting for the boot files to be fixed", strempty(first),
-                              diag_count(d) > 1 ? " (and more)" : "");
+                manager_status(m, "Failed: %s%s; waiting for the boot files to be fixed", strempty(first),
+                               diag_count(d) > 1 ? " (and more)" : "");
         }
+}
+
+/* What the node's identity and publication depend on. */
+static bool identity_differs(const Config *a, const Config *b)
+{
+        return a->role != b->role || !streq_ptr(a->hostname, b->hostname) || !streq_ptr(a->interface, b->interface) ||
+               !streq_ptr(a->secret, b->secret) || a->exchange_port != b->exchange_port;
 }
 
 static int config_apply(Manager *m, Config *c)
 {
-        char fp[SECRET_FINGERPRINT_SIZE];
+        char fp[SECRET_FINGERPRINT_SIZE], tag[CLUSTER_TAG_SIZE];
+        bool restart;
         int r;
 
         r = secret_fingerprint(c->secret, fp);
+        if (r < 0)
+                return r;
+        r = cluster_tag_compute(c->secret, tag);
         if (r < 0)
                 return r;
 
@@ -107,10 +170,20 @@ static int config_apply(Manager *m, Config *c)
                    "Role %s in cluster '%s' (secret fingerprint %s), from %s", role_to_string(c->role), c->cluster, fp,
                    m->boot_dir);
 
+        restart = !m->config || identity_differs(m->config, c);
         config_free(m->config);
         m->config = c;
+        if (!restart) {
+                manager_update_status(m);
+                return 0;
+        }
+        memcpy(m->tag, tag, sizeof tag);
+        m->ident_ready = false;
         manager_set_phase(m, PHASE_CONFIGURED);
-        notify_status("%s: configuration valid (cluster '%s')", role_to_string(c->role), c->cluster);
+        manager_status(m, "%s: configuration valid (cluster '%s')", role_to_string(c->role), c->cluster);
+        r = identity_setup_start(m->identity, c);
+        if (r < 0)
+                log_error_errno(r, "Failed to start setting up the node's identity: %m");
         return 0;
 }
 
@@ -138,6 +211,76 @@ static void manager_reload(Manager *m)
                 report_problems(m, &diags);
         }
         diag_list_clear(&diags);
+}
+
+static void on_identity_waiting(const char *reason, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (m->config)
+                manager_status(m, "%s: configuration valid; %s", role_to_string(m->config->role), reason);
+}
+
+static void on_identity_ready(const NodeIdentity *ident, void *userdata)
+{
+        Manager *m = userdata;
+        int r;
+
+        m->ident = *ident;
+        m->ident_ready = true;
+        (void)log_set_context("PIAGENT_NODE", ident->id);
+        manager_set_phase(m, PHASE_DISCOVERING);
+        r = discovery_start(m->discovery, &(DiscoverySelf){
+                                                  .id = ident->id,
+                                                  .hostname = ident->hostname,
+                                                  .tag = m->tag,
+                                                  .role = m->config->role,
+                                                  .phase = phase_to_string(m->phase),
+                                                  .ifindex = ident->netif.ifindex,
+                                                  .port = m->config->exchange_port,
+                                          });
+        if (r < 0)
+                log_error_errno(r, "Failed to start discovery: %m");
+        manager_update_status(m);
+}
+
+static void on_mdns_restarting(void *userdata)
+{
+        Manager *m = userdata;
+
+        discovery_expect_daemon_restart(m->discovery);
+}
+
+static void on_discovery_changed(void *userdata)
+{
+        manager_update_status(userdata);
+}
+
+static char *render_status(void *userdata)
+{
+        Manager *m = userdata;
+        const Config *c = m->config;
+        char *text = NULL;
+        uint64_t now = 0;
+
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (status_json_render(
+                    &(StatusSelf){
+                            .id = m->ident_ready ? m->ident.id : NULL,
+                            .hostname = m->ident_ready ? m->ident.hostname : NULL,
+                            .role = c ? role_to_string(c->role) : NULL,
+                            .phase = phase_to_string(m->phase),
+                            .cluster = c ? c->cluster : NULL,
+                            .tag = c ? m->tag : NULL,
+                            .interface = m->ident_ready ? m->ident.netif.name : NULL,
+                            .service = discovery_published_name(m->discovery),
+                            .mdns = mdns_state_to_string(discovery_mdns_state(m->discovery)),
+                            .port = c ? c->exchange_port : 0,
+                            .status = m->status,
+                    },
+                    discovery_peers(m->discovery), now, &text) < 0)
+                return NULL;
+        return text;
 }
 
 static void on_boot_files_changed(void *userdata)
@@ -175,6 +318,38 @@ static int mkdir_p(const char *path, mode_t mode)
         }
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return -errno;
+        return 0;
+}
+
+/* The bus, the identity steps, mDNS (connecting at once, so that avahi-daemon is there when the node is ready to be
+ * published) and the status socket. */
+static int manager_setup_discovery(Manager *m, const ManagerOptions *o)
+{
+        char buf[PATH_MAX];
+        const char *path = o->status_socket ?: status_socket_path(true, buf, sizeof buf);
+        int r;
+
+        r = bus_new(m->event, &m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the system bus: %m");
+        r = identity_setup_new(m->event, m->bus,
+                               &(IdentitySetupOptions){
+                                       .state_dir = m->state_dir,
+                                       .manage_hostname = o->manage_hostname,
+                                       .ready = on_identity_ready,
+                                       .waiting = on_identity_waiting,
+                                       .mdns_restarting = on_mdns_restarting,
+                                       .userdata = m,
+                               },
+                               &m->identity);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the node's identity: %m");
+        r = discovery_new(m->event, &mdns_avahi_ops, on_discovery_changed, m, &m->discovery);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up mDNS discovery: %m");
+        r = status_server_new(m->event, path, render_status, m, &m->status_server);
+        if (r < 0)
+                log_warning_errno(r, "Failed to listen on %s, 'piagent status' will not work: %m", path);
         return 0;
 }
 
@@ -223,6 +398,10 @@ int manager_new(const ManagerOptions *o, Manager **ret)
         if (r < 0)
                 return log_error_errno(r, "Failed to watch %s: %m", m->boot_dir);
 
+        r = manager_setup_discovery(m, o);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -232,6 +411,11 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         boot_watch_free(m->boot_watch);
+        /* Freeing the mDNS client withdraws this node's records (avahi sends goodbyes). */
+        status_server_free(m->status_server);
+        discovery_free(m->discovery);
+        identity_setup_free(m->identity);
+        bus_free(m->bus);
         sd_event_unref(m->event);
         config_free(m->config);
         free(m->last_problems);

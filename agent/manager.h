@@ -3,14 +3,18 @@
 
 /* The daemon: one sd-event loop that owns timers, signals, the watchdog and every adapter; the phase machine. */
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "phase.h"
 
 typedef struct Manager Manager;
 
 typedef struct ManagerOptions {
-        const char *boot_dir;  /* where role.txt and cluster.txt are */
-        const char *state_dir; /* persistent state (node id, phase) */
+        const char *boot_dir;      /* where role.txt and cluster.txt are */
+        const char *state_dir;     /* persistent state (node id, phase) */
+        const char *status_socket; /* NULL: status_socket_path() */
+        bool manage_hostname;      /* set the host name through hostname1 (false: leave the system's alone) */
 } ManagerOptions;
 
 int manager_new(const ManagerOptions *o, Manager **ret);

@@ -7,6 +7,7 @@ static const char *const phase_names[_PHASE_MAX] = {
         [PHASE_STARTING] = "starting",
         [PHASE_CONFIG_ERROR] = "config-error",
         [PHASE_CONFIGURED] = "configured",
+        [PHASE_DISCOVERING] = "discovering",
 };
 
 const char *phase_to_string(Phase p)

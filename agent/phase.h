@@ -7,6 +7,7 @@ typedef enum Phase {
         PHASE_STARTING,
         PHASE_CONFIG_ERROR, /* role.txt/cluster.txt invalid: the node is left untouched until they are fixed */
         PHASE_CONFIGURED,   /* configuration valid */
+        PHASE_DISCOVERING,  /* host name and node id set; published on mDNS, finding peers */
         _PHASE_MAX,
         _PHASE_INVALID = -22,
 } Phase;
