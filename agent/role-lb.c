@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "crypto.h"
+#include "exchange-client.h"
+#include "fileio.h"
+#include "log.h"
+#include "role-lb.h"
+
+#define CA_RETRY_USEC (15 * 1000000ULL)
+#define LB_MAX_PEERS  64
+
+struct LbRole {
+        sd_event *event;
+        Bus *bus;
+        Lb *lb;
+        const Config *config;
+        char *self_id, *hostname, *interface, *ca_path;
+        struct in_addr address;
+        ExchangeClient *client;
+        ExchangeClientCall *ca_call;
+        sd_event_source *ca_retry;
+        bool have_ca;
+        const PeerSet *peers; /* the latest set seen (owned by discovery) */
+        struct JobRelay *relays;
+};
+
+/* systemd's answer, handed back to the LB pipeline. Relays in flight are listed so that freeing the role
+ * cancels unit jobs and orphans a daemon-reload (whose answer then only frees its relay). */
+typedef struct JobRelay JobRelay;
+struct JobRelay {
+        LbRole *owner; /* NULL: orphaned */
+        LbJobDone done;
+        void *userdata;
+        bool reload; /* a daemon-reload: its answer cannot be cancelled */
+        JobRelay *next;
+};
+
+static void relay_unlink(JobRelay *j)
+{
+        if (!j->owner)
+                return;
+        for (JobRelay **p = &j->owner->relays; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        break;
+                }
+}
+
+static void on_job(int error, const char *result, void *userdata)
+{
+        JobRelay *j = userdata;
+        LbJobDone done = j->owner ? j->done : NULL;
+        void *u = j->userdata;
+
+        relay_unlink(j);
+        free(j);
+        if (!done)
+                return;
+        if (error < 0)
+                log_warning("systemd job ended with '%s'", strempty(result));
+        done(error, u);
+}
+
+static JobRelay *relay_new(LbRole *r, LbJobDone done, void *userdata)
+{
+        JobRelay *j = malloc(sizeof *j);
+        if (j) {
+                *j = (JobRelay){.owner = r, .done = done, .userdata = userdata, .next = r->relays};
+                r->relays = j;
+        }
+        return j;
+}
+
+static void relay_drop(JobRelay *j)
+{
+        relay_unlink(j);
+        free(j);
+}
+
+static int unit_apply(void *userdata, const char *unit, LbJobDone done, void *done_userdata)
+{
+        LbRole *r = userdata;
+        JobRelay *j = relay_new(r, done, done_userdata);
+        int q;
+
+        if (!j)
+                return -ENOMEM;
+        /* Starts the unit when it is not running, else reloads it (HAProxy and keepalived reload gracefully). */
+        q = bus_unit_job(r->bus, "ReloadOrRestartUnit", unit, on_job, j);
+        if (q < 0)
+                relay_drop(j);
+        return q;
+}
+
+static int daemon_reload(void *userdata, LbJobDone done, void *done_userdata)
+{
+        LbRole *r = userdata;
+        JobRelay *j = relay_new(r, done, done_userdata);
+        int q;
+
+        if (!j)
+                return -ENOMEM;
+        j->reload = true;
+        q = bus_daemon_reload(r->bus, on_job, j);
+        if (q < 0)
+                relay_drop(j);
+        return q;
+}
+
+static const LbOps lb_role_ops = {.unit_apply = unit_apply, .daemon_reload = daemon_reload};
+
+/* A name HAProxy accepts for a master: its host name if it published a valid one, else its id. */
+static const char *backend_name(const Peer *p)
+{
+        return p->hostname[0] ? p->hostname : p->id;
+}
+
+static void render(LbRole *r)
+{
+        LbPeer lbs[LB_MAX_PEERS];
+        LbBackend masters[LB_MAX_PEERS];
+        size_t n_lbs = 0, n_masters = 0;
+
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->address.s_addr == 0)
+                        continue;
+                if (p->role == ROLE_LB && n_lbs < LB_MAX_PEERS && !streq(p->id, r->self_id))
+                        lbs[n_lbs++] = (LbPeer){.id = p->id, .addr = p->address};
+                else if (p->role == ROLE_MASTER && n_masters < LB_MAX_PEERS)
+                        masters[n_masters++] = (LbBackend){.name = backend_name(p), .addr = p->address};
+        }
+
+        LbInputs in = {
+                .config = r->config,
+                .self_id = r->self_id,
+                .hostname = r->hostname,
+                .interface = r->interface,
+                .self_addr = r->address,
+                .lbs = lbs,
+                .n_lbs = n_lbs,
+                .masters = masters,
+                .n_masters = n_masters,
+                .ca_file = r->have_ca ? r->ca_path : NULL,
+        };
+        int q = lb_update(r->lb, &in);
+        if (q < 0 && q != -EINVAL)
+                log_error_errno(q, "Failed to update the load-balancer configuration: %m");
+}
+
+static void fetch_ca(LbRole *r);
+
+static int on_ca_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        LbRole *r = userdata;
+
+        r->ca_retry = sd_event_source_disable_unref(r->ca_retry);
+        fetch_ca(r);
+        return 0;
+}
+
+static void retry_ca_later(LbRole *r)
+{
+        if (!r->ca_retry &&
+            sd_event_add_time_relative(r->event, &r->ca_retry, CLOCK_MONOTONIC, CA_RETRY_USEC, 0, on_ca_retry, r) < 0)
+                log_warning("Cannot schedule fetching the cluster CA again");
+}
+
+static void on_ca(void *userdata, int error, const ExchangeAnswer *answer)
+{
+        LbRole *r = userdata;
+        char hash[CRYPTO_CA_HASH_SIZE];
+        int q;
+
+        r->ca_call = NULL;
+        if (error < 0 || !answer->ca) {
+                log_info_errno(error, "Could not get the cluster CA yet, retrying: %m");
+                retry_ca_later(r);
+                return;
+        }
+        q = crypto_ca_cert_hash(answer->ca, strlen(answer->ca), hash);
+        if (q >= 0)
+                q = write_file_atomic(r->ca_path, answer->ca, strlen(answer->ca), 0644);
+        if (q < 0) {
+                log_warning_errno(q, "Cannot keep the cluster CA from %s, retrying: %m", strempty(answer->server));
+                retry_ca_later(r);
+                return;
+        }
+        log_notice("Got the cluster CA (%s) from %s: HAProxy now verifies the apiservers", hash,
+                   strempty(answer->server));
+        r->have_ca = true;
+        render(r);
+}
+
+/* Once a master is ready, ask it for the CA (public data, but over the authenticated exchange, so that a
+ * stranger on the LAN cannot make HAProxy trust its own apiserver). */
+static void fetch_ca(LbRole *r)
+{
+        char addr[INET_ADDRSTRLEN];
+        ExchangeQuery q = {.op = EXCHANGE_OP_CA};
+
+        if (r->have_ca || r->ca_call || r->ca_retry || !r->peers)
+                return;
+        for (size_t i = 0; i < peer_set_size(r->peers); i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->role != ROLE_MASTER || !streq(p->phase, "ready") || p->address.s_addr == 0)
+                        continue;
+                inet_ntop(AF_INET, &p->address, addr, sizeof addr);
+                if (exchange_client_request(r->client, addr, p->port, &q, on_ca, r, &r->ca_call) < 0)
+                        retry_ca_later(r);
+                return;
+        }
+}
+
+void lb_role_update(LbRole *r, const PeerSet *peers)
+{
+        r->peers = peers;
+        render(r);
+        fetch_ca(r);
+}
+
+const Lb *lb_role_lb(const LbRole *r)
+{
+        return r->lb;
+}
+
+int lb_role_new(sd_event *e, Bus *bus, const LbRoleParams *p, LbChanged changed, void *userdata, LbRole **ret)
+{
+        LbRole *r;
+        int q;
+
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->event = sd_event_ref(e);
+        r->bus = bus;
+        r->config = p->config;
+        r->address = p->address;
+        r->self_id = strdup(p->self_id);
+        r->hostname = strdup(p->hostname);
+        r->interface = strdup(p->interface);
+        if (!r->self_id || !r->hostname || !r->interface || asprintf(&r->ca_path, "%s/ca.crt", p->state_dir) < 0) {
+                lb_role_free(r);
+                return -ENOMEM;
+        }
+        /* A CA kept from an earlier run is used at once. */
+        r->have_ca = access(r->ca_path, R_OK) == 0;
+
+        q = exchange_client_new(e, p->config->secret, p->self_id, NULL, &r->client);
+        if (q >= 0)
+                q = lb_new(e, &lb_role_ops, r, p->paths ?: &lb_default_paths, changed, userdata, &r->lb);
+        if (q < 0) {
+                lb_role_free(r);
+                return q;
+        }
+        *ret = r;
+        return 0;
+}
+
+LbRole *lb_role_free(LbRole *r)
+{
+        if (!r)
+                return NULL;
+        while (r->relays) {
+                JobRelay *j = r->relays;
+                r->relays = j->next;
+                /* A unit job can be forgotten; a daemon-reload's answer still comes and frees the relay. */
+                if (j->reload) {
+                        j->owner = NULL;
+                        j->next = NULL;
+                } else {
+                        bus_cancel_jobs(r->bus, j);
+                        free(j);
+                }
+        }
+        exchange_client_free(r->client);
+        sd_event_source_disable_unref(r->ca_retry);
+        lb_free(r->lb);
+        sd_event_unref(r->event);
+        free(r->self_id);
+        free(r->hostname);
+        free(r->interface);
+        free(r->ca_path);
+        free(r);
+        return NULL;
+}
