@@ -237,6 +237,8 @@ static int call_send(ExchangeClientCall *call, const char *method, const char *p
                                          .timeout_usec = call->deadline - now,
                                          .max_response_size = EXCHANGE_ANSWER_MAX,
                                          .source_address = c->o.source_address,
+                                         /* the nonce's connection carries the exchange */
+                                         .keep_alive = done == on_nonce,
                                  },
                                  done, call, &call->transfer);
 }

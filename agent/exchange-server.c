@@ -38,6 +38,9 @@ static void on_request(void *userdata, HttpRequest *req)
         ExchangeCall *pending = NULL;
 
         r.body = http_request_body(req, &r.body_size);
+        /* A client asks for a nonce, then for the exchange on the same connection; after that it is done. */
+        if (!streq(r.path, EXCHANGE_PATH_NONCE))
+                http_request_close_after(req);
         exchange_handler_process(s->handler, &r, now_usec(s), on_respond, req, &pending);
         if (pending)
                 http_request_on_abort(req, on_abort, pending);

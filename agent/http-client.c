@@ -327,6 +327,7 @@ static int transfer_setup(HttpTransfer *t, const HttpClientRequest *r)
         SET(CURLOPT_WRITEFUNCTION, on_write);
         SET(CURLOPT_WRITEDATA, t);
         SET(CURLOPT_HTTPHEADER, t->headers);
+        SET(CURLOPT_FORBID_REUSE, (long)!r->keep_alive);
         if (iface)
                 SET(CURLOPT_INTERFACE, iface);
         if (post) {

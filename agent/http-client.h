@@ -5,6 +5,7 @@
  * file that includes libcurl): curl's sockets are sd-event I/O sources, its timeout an sd-event timer. Plain
  * http only, no proxy from the environment, no redirects, bounded answers and time. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -20,6 +21,7 @@ typedef struct HttpClientRequest {
         uint64_t timeout_usec;      /* the whole transfer; 0: 10 s */
         size_t max_response_size;   /* 0: 64 KiB */
         const char *source_address; /* local IPv4 address to send from; NULL: the kernel's choice */
+        bool keep_alive;            /* keep the connection for a next request to the same server */
 } HttpClientRequest;
 
 /* error is 0 when an answer arrived (whatever its status), else: -ECONNREFUSED, -ETIMEDOUT, -ECONNRESET

@@ -33,6 +33,7 @@ struct HttpRequest {
         size_t body_size;
 
         bool dispatched, suspended;
+        bool close;                 /* no further request expected on this connection */
         struct MHD_Response *reply; /* set once answered, queued at the next access call */
         unsigned status;
 
@@ -140,7 +141,7 @@ static void reply_internal(HttpRequest *req, unsigned status, const void *body, 
         if (req->reply)
                 return;
         req->status = status;
-        req->reply = response_new(status, body, size, req->conn && req->conn->expired);
+        req->reply = response_new(status, body, size, req->close || (req->conn && req->conn->expired));
         if (!req->reply) /* out of memory: an empty answer still frees the client */
                 req->reply = response_new(500, "", 0, true);
         if (req->suspended) {
@@ -154,6 +155,11 @@ void http_request_reply(HttpRequest *req, unsigned status, const void *body, siz
 {
         req->abort = NULL;
         reply_internal(req, status, body, size);
+}
+
+void http_request_close_after(HttpRequest *req)
+{
+        req->close = true;
 }
 
 void http_request_on_abort(HttpRequest *req, HttpAbort abort, void *userdata)
@@ -386,7 +392,7 @@ fail:
                 (void)shutdown(i->connect_fd, SHUT_RDWR);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+_printf_(2, 0) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
         _cleanup_free_ char *s = NULL;
 

@@ -50,6 +50,10 @@ const char *http_request_body(const HttpRequest *req, size_t *ret_size);
 /* Answers the request (body: application/json, copied; size 0: no body); req is invalid afterwards. */
 void http_request_reply(HttpRequest *req, unsigned status, const void *body, size_t size);
 
+/* The answer closes the connection: the client has nothing more to ask, and the slot is free at once
+ * instead of after the idle timeout. Call before http_request_reply(). */
+void http_request_close_after(HttpRequest *req);
+
 /* abort is called if the request dies unanswered (client gone, deadline, server freed); req is invalid
  * afterwards. */
 void http_request_on_abort(HttpRequest *req, HttpAbort abort, void *userdata);

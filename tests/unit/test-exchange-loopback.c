@@ -123,6 +123,33 @@ static void exchange__concurrent_clients__all_served(void **state)
         assert_int_equal(f->provider->n_join, 8);
 }
 
+static void exchange__nonce_then_status__connection_kept_then_closed(void **state)
+{
+        static const char reqs[] = "POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+                                   "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n";
+        Fixture *f = *state;
+        int fd = raw_connect(f, "127.0.0.40", f->port);
+        uint64_t t = now_usec();
+        char buf[8192];
+        size_t got = 0;
+        ssize_t n;
+
+        assert_int_equal(raw_send(f, fd, reqs, sizeof reqs - 1), 0);
+        /* Both answered on one connection, then the server closes it: long before the idle timeout (1 s). */
+        while ((n = recv(fd, buf + got, sizeof buf - 1 - got, MSG_DONTWAIT)) != 0 && now_usec() - t < 3 * SEC) {
+                if (n > 0)
+                        got += (size_t)n;
+                else
+                        assert_true(sd_event_run(f->event, 5 * MSEC) >= 0);
+        }
+        buf[got] = 0;
+        close(fd);
+        assert_true(now_usec() - t < 500 * MSEC);
+        assert_non_null(strstr(buf, "\"nonce\""));
+        assert_non_null(strstr(buf, "\"phase\""));
+        assert_non_null(strstr(buf, "Connection: close"));
+}
+
 static void exchange__delayed_provider__answered_when_ready(void **state)
 {
         Fixture *f = *state;
@@ -454,6 +481,7 @@ int main(void)
                 T(exchange_client_status__server__node_role_phase),
                 T(exchange__control_plane_ticket__second_refused_until_joined),
                 T(exchange__concurrent_clients__all_served),
+                T(exchange__nonce_then_status__connection_kept_then_closed),
                 T(exchange__delayed_provider__answered_when_ready),
                 T(exchange__hung_provider__503_at_deadline_and_still_serving),
                 T(exchange__client_cancels_while_provider_works__server_unharmed),
