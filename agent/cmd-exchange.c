@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/* piagent exchange: the token exchange by hand, for testing a cluster: serve with the test provider, ask a
+ * server for an operation, read a server's status. The secret and the port come from the boot files. */
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config-load.h"
+#include "exchange-client.h"
+#include "exchange-server.h"
+#include "exchange-test-provider.h"
+#include "log.h"
+#include "secret.h"
+
+typedef struct Args {
+        const char *boot_dir;
+        const char *address; /* serve: listen address */
+        const char *node;
+        unsigned port;
+        ExchangeQuery query;
+        bool test_provider;
+        bool show_secrets;
+        unsigned delay_ms;
+} Args;
+
+static void help(void)
+{
+        printf("Usage: piagent exchange serve --test-provider [OPTIONS]\n"
+               "       piagent exchange request ADDRESS join|vote|ca|joined [OPTIONS]\n"
+               "       piagent exchange status ADDRESS [OPTIONS]\n"
+               "\n"
+               "The token exchange by hand (docs/exchange.md). The cluster secret and the exchange port come\n"
+               "from cluster.txt; the node id defaults to the host name.\n"
+               "\n"
+               "  --boot-dir DIR        where role.txt and cluster.txt are\n"
+               "  --port N              the exchange port (default: exchange_port from cluster.txt)\n"
+               "  --node ID             this node's id\n"
+               "  --test-provider       serve: hand out fake join material (the real provider comes with\n"
+               "                        the masters' code)\n"
+               "  --address ADDR        serve: the IPv4 address to listen on (default: any)\n"
+               "  --delay MS            serve: answer after MS milliseconds\n"
+               "  --role ROLE           request join/joined: worker or control-plane (default: worker)\n"
+               "  --result ok|failed    request joined: the result to report (default: ok)\n"
+               "  --show-secrets        request: print the token and certificate key, not their fingerprints\n"
+               "  -h, --help            show this help\n");
+}
+
+static int parse_args(int argc, char **argv, Args *a)
+{
+        static const struct option options[] = {
+                {"boot-dir", required_argument, NULL, 'b'},
+                {"port", required_argument, NULL, 'p'},
+                {"node", required_argument, NULL, 'n'},
+                {"test-provider", no_argument, NULL, 't'},
+                {"address", required_argument, NULL, 'a'},
+                {"delay", required_argument, NULL, 'd'},
+                {"role", required_argument, NULL, 'r'},
+                {"result", required_argument, NULL, 'R'},
+                {"show-secrets", no_argument, NULL, 's'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        int opt;
+
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'b':
+                        a->boot_dir = optarg;
+                        break;
+                case 'p':
+                        if (sscanf(optarg, "%u", &a->port) != 1 || a->port == 0 || a->port > 65535)
+                                return log_error_errno(-EINVAL, "Invalid port '%s'", optarg);
+                        break;
+                case 'n':
+                        if (!exchange_node_valid(optarg))
+                                return log_error_errno(-EINVAL, "Invalid node id '%s'", optarg);
+                        a->node = optarg;
+                        break;
+                case 't':
+                        a->test_provider = true;
+                        break;
+                case 'a':
+                        a->address = optarg;
+                        break;
+                case 'd':
+                        if (sscanf(optarg, "%u", &a->delay_ms) != 1)
+                                return log_error_errno(-EINVAL, "Invalid delay '%s'", optarg);
+                        break;
+                case 'r':
+                        a->query.role = exchange_role_from_string(optarg);
+                        if (a->query.role <= EXCHANGE_ROLE_NONE)
+                                return log_error_errno(-EINVAL, "Invalid role '%s': worker or control-plane", optarg);
+                        break;
+                case 'R':
+                        a->query.result = exchange_result_from_string(optarg);
+                        if (a->query.result <= EXCHANGE_RESULT_NONE)
+                                return log_error_errno(-EINVAL, "Invalid result '%s': ok or failed", optarg);
+                        break;
+                case 's':
+                        a->show_secrets = true;
+                        break;
+                case 'h':
+                        help();
+                        return 1;
+                default:
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* Secret and port from the boot files; the caller frees the Config. */
+static int load(Args *a, Config **ret)
+{
+        const char *dir = boot_dir_resolve(a->boot_dir);
+        DiagList diags = {};
+        int r;
+
+        r = config_load(dir, &diags, ret);
+        diag_list_clear(&diags);
+        if (r < 0)
+                return log_error_errno(r, "%s/role.txt and cluster.txt are not valid, 'piagent check' says why", dir);
+        if (a->port == 0)
+                a->port = (*ret)->exchange_port;
+        return 0;
+}
+
+static const char *default_node(char buf[static EXCHANGE_NODE_MAX + 1])
+{
+        if (gethostname(buf, EXCHANGE_NODE_MAX + 1) < 0 || !exchange_node_valid(buf))
+                strcpy(buf, "piagent-cli");
+        buf[EXCHANGE_NODE_MAX] = 0;
+        return buf;
+}
+
+static int event_with_signals(sd_event **ret)
+{
+        sd_event *e = NULL;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+        if (r < 0) {
+                sd_event_unref(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+static int serve(Args *a)
+{
+        _cleanup_config_ Config *c = NULL;
+        sd_event *e = NULL;
+        ExchangeTestProvider *p = NULL;
+        ExchangeServer *s = NULL;
+        char fp[SECRET_FINGERPRINT_SIZE], node[EXCHANGE_NODE_MAX + 1];
+        int r;
+
+        if (!a->test_provider)
+                return log_error_errno(-EOPNOTSUPP, "Only --test-provider can serve yet");
+        r = load(a, &c);
+        if (r < 0)
+                return r;
+        r = event_with_signals(&e);
+        if (r >= 0)
+                r = exchange_test_provider_new(e, a->node ?: default_node(node), &p);
+        if (r >= 0) {
+                p->delay_usec = a->delay_ms * 1000ULL;
+                p->role = role_to_string(c->role);
+                r = exchange_server_new(e, c->secret,
+                                        &(ExchangeServerOptions){.http = {.address = a->address, .port = a->port}},
+                                        &exchange_test_provider_ops, p, &s);
+        }
+        if (r >= 0 && secret_fingerprint(c->secret, fp) >= 0)
+                log_notice("Exchange server with the test provider on port %u (node %s, secret fingerprint %s)",
+                           exchange_server_get_port(s), p->node, fp);
+        if (r >= 0)
+                r = sd_event_loop(e);
+        if (r < 0)
+                log_error_errno(r, "Exchange server failed: %m");
+        exchange_server_free(s);
+        exchange_test_provider_free(p);
+        sd_event_unref(e);
+        return r;
+}
+
+typedef struct Outcome {
+        sd_event *event;
+        const Args *args;
+        int error;
+} Outcome;
+
+static void print_secret(const char *name, const char *value, bool show)
+{
+        char fp[SECRET_FINGERPRINT_SIZE];
+
+        if (!value)
+                return;
+        if (show)
+                printf("%s: %s\n", name, value);
+        else if (secret_fingerprint(value, fp) >= 0)
+                printf("%s: (fingerprint %s; --show-secrets prints it)\n", name, fp);
+}
+
+static void on_answer(void *userdata, int error, const ExchangeAnswer *answer)
+{
+        Outcome *o = userdata;
+
+        o->error = error;
+        (void)sd_event_exit(o->event, 0);
+        if (error < 0)
+                return;
+        printf("server: %s\n", answer->server);
+        switch (answer->op) {
+        case EXCHANGE_OP_JOIN:
+                printf("endpoint: %s\nca_cert_hash: %s\n", answer->join.endpoint, answer->join.ca_cert_hash);
+                print_secret("token", answer->join.token, o->args->show_secrets);
+                print_secret("certificate_key", answer->join.certificate_key, o->args->show_secrets);
+                break;
+        case EXCHANGE_OP_VOTE:
+                printf("vote: %s\n", answer->granted ? "granted" : "refused");
+                break;
+        case EXCHANGE_OP_CA:
+                fputs(answer->ca, stdout);
+                break;
+        case EXCHANGE_OP_JOINED:
+                printf("joined: acknowledged\n");
+                break;
+        case _EXCHANGE_OP_MAX:
+        case _EXCHANGE_OP_INVALID:
+                break;
+        }
+}
+
+static void on_status(void *userdata, int error, const ExchangeStatus *st)
+{
+        Outcome *o = userdata;
+
+        o->error = error;
+        (void)sd_event_exit(o->event, 0);
+        if (error >= 0)
+                printf("node: %s\nrole: %s\nphase: %s\nversion: %s\n", st->node, st->role, st->phase, st->version);
+}
+
+/* What the errors of exchange-client.h mean to a person. */
+static const char *hint(int error)
+{
+        switch (error) {
+        case -EACCES:
+                return " (the server did not accept our proof: is cluster.txt's secret the same on both nodes?)";
+        case -EBADMSG:
+                return " (the answer is not authentic: that server does not know this cluster's secret)";
+        case -EBUSY:
+                return " (another node is joining the control plane; try again when it is done)";
+        case -EAGAIN:
+                return " (the server is not ready, or turned us away after failures; try again later)";
+        case -EOPNOTSUPP:
+                return " (that server does not serve this operation)";
+        default:
+                return "";
+        }
+}
+
+static int request(Args *a, const char *address, const char *op)
+{
+        _cleanup_config_ Config *c = NULL;
+        ExchangeClient *client = NULL;
+        char node[EXCHANGE_NODE_MAX + 1];
+        Outcome o = {.args = a};
+        int r;
+
+        r = load(a, &c);
+        if (r < 0)
+                return r;
+        if (op) {
+                a->query.op = exchange_op_from_string(op);
+                if (a->query.op < 0)
+                        return log_error_errno(-EINVAL, "Unknown operation '%s': join, vote, ca or joined", op);
+                if (a->query.role == EXCHANGE_ROLE_NONE &&
+                    (a->query.op == EXCHANGE_OP_JOIN || a->query.op == EXCHANGE_OP_JOINED))
+                        a->query.role = EXCHANGE_ROLE_WORKER;
+                if (a->query.result == EXCHANGE_RESULT_NONE && a->query.op == EXCHANGE_OP_JOINED)
+                        a->query.result = EXCHANGE_RESULT_OK;
+        }
+        r = sd_event_new(&o.event);
+        if (r >= 0)
+                r = exchange_client_new(o.event, c->secret, a->node ?: default_node(node), NULL, &client);
+        if (r >= 0)
+                r = op ? exchange_client_request(client, address, (uint16_t)a->port, &a->query, on_answer, &o, NULL)
+                       : exchange_client_status(client, address, (uint16_t)a->port, on_status, &o, NULL);
+        if (r >= 0)
+                r = sd_event_loop(o.event);
+        if (r >= 0)
+                r = o.error;
+        if (r < 0)
+                log_error_errno(r, "%s from %s:%u failed: %m%s", op ?: "status", address, a->port, hint(r));
+        exchange_client_free(client);
+        sd_event_unref(o.event);
+        return r;
+}
+
+int cmd_exchange(int argc, char **argv)
+{
+        Args a = {};
+        const char *verb;
+        int r;
+
+        r = parse_args(argc, argv, &a);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        verb = optind < argc ? argv[optind] : NULL;
+        if (verb && streq(verb, "serve") && optind + 1 == argc)
+                r = serve(&a);
+        else if (verb && streq(verb, "request") && optind + 3 == argc)
+                r = request(&a, argv[optind + 1], argv[optind + 2]);
+        else if (verb && streq(verb, "status") && optind + 2 == argc)
+                r = request(&a, argv[optind + 1], NULL);
+        else {
+                fprintf(stderr, "piagent exchange: expected serve, request ADDRESS OP or status ADDRESS; see --help\n");
+                return EXIT_USAGE;
+        }
+        return r < 0 ? 1 : 0;
+}
