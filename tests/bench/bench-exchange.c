@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* Benchmark of the token exchange: N concurrent join requests (default 100) from N nodes (each its own
+ * 127.0.x.y address, as N Pis would have) against one server with the test provider and the production
+ * limits, for R rounds. The server runs in a child process with its own event loop, the clients share one
+ * loop in the parent. Prints latency percentiles per request (nonce + signed request + sealed answer) and
+ * fails if any request failed.
+ *
+ *   bench-exchange [--clients N] [--rounds R] [--delay-ms D] [--control-plane]
+ *
+ * Run on demand: `cmake --build build --target bench` (not a ctest test). */
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exchange-client.h"
+#include "exchange-server.h"
+#include "exchange-test-provider.h"
+#include "log.h"
+
+#define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+#define MAXC   1000
+
+typedef struct Sample {
+        uint64_t start, end;
+        int error;
+        bool done;
+} Sample;
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The server: until the parent kills it. Writes its port to fd. */
+static int server_main(int fd, unsigned delay_ms)
+{
+        sd_event *e = NULL;
+        ExchangeTestProvider *p = NULL;
+        ExchangeServer *s = NULL;
+        uint16_t port;
+
+        if (sd_event_new(&e) < 0 || exchange_test_provider_new(e, "master-1", &p) < 0)
+                return 1;
+        p->delay_usec = delay_ms * 1000ULL;
+        if (exchange_server_new(e, SECRET, &(ExchangeServerOptions){.http = {.address = "127.0.0.1"}},
+                                &exchange_test_provider_ops, p, &s) < 0)
+                return 1;
+        port = exchange_server_get_port(s);
+        if (write(fd, &port, sizeof port) != sizeof port)
+                return 1;
+        close(fd);
+        (void)sd_event_loop(e);
+        return 0;
+}
+
+static void on_done(void *userdata, int error, const ExchangeAnswer *a)
+{
+        Sample *s = userdata;
+
+        s->end = now_usec();
+        s->error = error;
+        s->done = true;
+}
+
+static int cmp(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* One round: n clients start at once; waits for all. Returns the number of failures. */
+static unsigned round_run(sd_event *e, ExchangeClient **clients, unsigned n, uint16_t port, ExchangeQuery q,
+                          Sample *samples)
+{
+        unsigned failed = 0, left = n;
+
+        for (unsigned i = 0; i < n; i++) {
+                samples[i] = (Sample){.start = now_usec()};
+                if (exchange_client_request(clients[i], "127.0.0.1", port, &q, on_done, &samples[i], NULL) < 0)
+                        samples[i] = (Sample){.done = true, .error = -EIO};
+        }
+        while (left > 0) {
+                if (sd_event_run(e, UINT64_MAX) < 0)
+                        break;
+                left = 0;
+                for (unsigned i = 0; i < n; i++)
+                        left += !samples[i].done;
+        }
+        for (unsigned i = 0; i < n; i++)
+                if (samples[i].error < 0) {
+                        if (failed++ < 5)
+                                fprintf(stderr, "client %u: %s\n", i, strerror(-samples[i].error));
+                }
+        return failed;
+}
+
+static void report(uint64_t *lat, size_t n, unsigned clients, unsigned rounds, unsigned failed, uint64_t wall)
+{
+        qsort(lat, n, sizeof lat[0], cmp);
+#define PCT(p) (lat[MIN(n - 1, (size_t)((double)(p) / 100.0 * (double)n))] / 1000.0)
+        printf("exchange benchmark: %u concurrent join requests x %u rounds, %zu answered, %u failed\n", clients,
+               rounds, n, failed);
+        printf("latency ms: min %.1f  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", lat[0] / 1000.0, PCT(50), PCT(90),
+               PCT(99), lat[n - 1] / 1000.0);
+        printf("throughput: %.0f exchanges/s (wall %.2f s)\n", (double)n / ((double)wall / 1e6), (double)wall / 1e6);
+        printf("{\"clients\":%u,\"rounds\":%u,\"failed\":%u,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"max_ms\":%.1f}\n",
+               clients, rounds, failed, PCT(50), PCT(99), lat[n - 1] / 1000.0);
+#undef PCT
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option options[] = {
+                {"clients", required_argument, NULL, 'c'},
+                {"rounds", required_argument, NULL, 'r'},
+                {"delay-ms", required_argument, NULL, 'd'},
+                {"control-plane", no_argument, NULL, 'p'},
+                {},
+        };
+        unsigned clients = 100, rounds = 5, delay_ms = 0, failed = 0;
+        ExchangeQuery q = {.op = EXCHANGE_OP_JOIN, .role = EXCHANGE_ROLE_WORKER};
+        ExchangeClient *c[MAXC];
+        static Sample samples[MAXC];
+        uint64_t *lat, wall;
+        size_t n = 0;
+        int fds[2], opt;
+        uint16_t port;
+        sd_event *e = NULL;
+        pid_t pid;
+
+        while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (opt) {
+                case 'c':
+                        clients = (unsigned)atoi(optarg);
+                        break;
+                case 'r':
+                        rounds = (unsigned)atoi(optarg);
+                        break;
+                case 'd':
+                        delay_ms = (unsigned)atoi(optarg);
+                        break;
+                case 'p':
+                        /* Serialised by the ticket: the first holds it, the others get 409 at once. */
+                        q.role = EXCHANGE_ROLE_CONTROL_PLANE;
+                        break;
+                default:
+                        return 2;
+                }
+        if (clients == 0 || clients > MAXC || rounds == 0)
+                return 2;
+        log_set_max_level(LOG_WARNING);
+
+        if (pipe(fds) < 0)
+                return 1;
+        pid = fork();
+        if (pid == 0) {
+                close(fds[0]);
+                _exit(server_main(fds[1], delay_ms));
+        }
+        close(fds[1]);
+        if (pid < 0 || read(fds[0], &port, sizeof port) != sizeof port)
+                return 1;
+        close(fds[0]);
+
+        if (sd_event_new(&e) < 0)
+                return 1;
+        for (unsigned i = 0; i < clients; i++) {
+                char node[32], source[32];
+                snprintf(node, sizeof node, "worker-%u", i);
+                snprintf(source, sizeof source, "127.0.%u.%u", 2 + i / 250, 1 + i % 250);
+                if (exchange_client_new(e, SECRET, node, &(ExchangeClientOptions){.source_address = source}, &c[i]) < 0)
+                        return 1;
+        }
+        lat = calloc((size_t)clients * rounds, sizeof *lat);
+        if (!lat)
+                return 1;
+        wall = now_usec();
+        for (unsigned r = 0; r < rounds; r++) {
+                unsigned f = round_run(e, c, clients, port, q, samples);
+                failed += f;
+                for (unsigned i = 0; i < clients; i++)
+                        if (samples[i].error == 0 || q.role == EXCHANGE_ROLE_CONTROL_PLANE)
+                                lat[n++] = samples[i].end - samples[i].start;
+        }
+        wall = now_usec() - wall;
+        if (n > 0)
+                report(lat, n, clients, rounds, failed, wall);
+
+        for (unsigned i = 0; i < clients; i++)
+                exchange_client_free(c[i]);
+        sd_event_unref(e);
+        free(lat);
+        kill(pid, SIGTERM);
+        (void)waitpid(pid, NULL, 0);
+        return failed > 0 && q.role == EXCHANGE_ROLE_WORKER ? 1 : 0;
+}
