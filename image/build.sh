@@ -16,6 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck source=image/lib/common.sh
 . "$here/lib/common.sh"
 
 usage() {
@@ -58,6 +59,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# shellcheck source=image/base/config.sh
 . "$here/base/config.sh"
 base_key=$(hash_inputs "$here/base" "suite=$PIAGENT_SUITE" "mirror=${PIAGENT_MIRROR:-}")
 if [ "$only_key" = 1 ]; then echo "$base_key"; exit 0; fi
@@ -93,7 +95,7 @@ version=${version//[^0-9A-Za-z.+~_-]/_}
 name=piagent-$version-arm64
 
 t_start=$(date +%s)
-ensure_host_packages $piagent_host_packages_build
+ensure_host_packages "${piagent_host_packages_build[@]}"
 ensure_binfmt_aarch64
 
 # ---- 1. base rootfs (cached) ----
@@ -124,7 +126,7 @@ install_debs() { # install_debs LABEL FILE... (inside the arm64 tree, through qe
 	local label=$1; shift
 	mkdir -p "$root/tmp/piagent-debs"
 	cp "$@" "$root/tmp/piagent-debs/"
-	log "installing $label: $(cd "$root/tmp/piagent-debs" && ls | xargs)"
+	log "installing $label: $(printf '%s ' "${@##*/}")"
 	chroot "$root" sh -c 'dpkg -i /tmp/piagent-debs/*.deb' >&2 ||
 		die "$label: dpkg -i failed (a missing dependency belongs in image/base/packages.txt)"
 	rm -rf "$root/tmp/piagent-debs"
@@ -147,7 +149,7 @@ cat >"$root/etc/piagent-image-release" <<EOF
 PIAGENT_IMAGE_VERSION=$version
 PIAGENT_IMAGE_BASE=$base_key
 PIAGENT_IMAGE_AGENT=$( [ -n "$agent_deb" ] && dpkg-deb -f "$agent_deb" Version || echo none)
-PIAGENT_IMAGE_KUBERNETES=$( [ -n "$k8s_dir" ] && chroot "$root" dpkg-query -W -f='${Version}' kubeadm || echo none)
+PIAGENT_IMAGE_KUBERNETES=$( [ -n "$k8s_dir" ] && chroot "$root" dpkg-query -W -f="\${Version}" kubeadm || echo none)
 PIAGENT_IMAGE_BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 EOF
 t_layer=$(date +%s)
@@ -173,7 +175,7 @@ log "root file system: $used_mib MiB used, $root_mib MiB partition"
 
 mkfs.vfat -C -F 32 -n PIAGENTBOOT "$work/boot.fat" $((boot_mib * 1024)) >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -s -m -i "$work/boot.fat" "$bootfs"/* ::/
-mkfs.ext4 -q -F -L PIAGENTROOT -m 1 -d "$root" "$work/root.ext4" "${root_mib}M"
+mkfs.ext4 -q -F -L PIAGENTROOT -m 1 -d "$root" "$work/root.ext4" "${root_mib}M" >/dev/null
 rm -rf "$root"
 
 img_tmp=$work/$name.img
@@ -197,18 +199,20 @@ mv -f "$img_tmp" "$out/$name.img"
 ln -sfn "$name.img" "$out/piagent-arm64.img"
 t_img=$(date +%s)
 
+compressed=""
 case "$compress" in
-xz) xz -T0 -3 -c "$out/$name.img" >"$work/c" && mv -f "$work/c" "$out/$name.img.xz" ;;
-zstd) zstd -T0 -10 -q -c "$out/$name.img" >"$work/c" && mv -f "$work/c" "$out/$name.img.zst" ;;
+xz) compressed=$out/$name.img.xz; xz -T0 -3 -c "$out/$name.img" >"$work/c" ;;
+zstd) compressed=$out/$name.img.zst; zstd -T0 -10 -q -c "$out/$name.img" >"$work/c" ;;
 none) ;;
 esac
+[ -z "$compressed" ] || mv -f "$work/c" "$compressed"
 t_end=$(date +%s)
 
 cat >&2 <<EOF
 
 piagent image $version
   image:       $out/$name.img ($(du -h --apparent-size "$out/$name.img" | cut -f1), $(du -h "$out/$name.img" | cut -f1) allocated)
-$( [ "$compress" = none ] || echo "  compressed:  $(ls "$out/$name".img.* | head -1) ($(du -h "$(ls "$out/$name".img.* | head -1)" | cut -f1))")
+$( [ -z "$compressed" ] || echo "  compressed:  $compressed ($(du -h "$compressed" | cut -f1))")
   agent:       $( [ -n "$agent_deb" ] && basename "$agent_deb" || echo "none (base image only)")
   kubernetes:  $( [ -n "$k8s_dir" ] && echo "from $k8s_dir" || echo "not installed (see docs/image.md: --k8s-debs)")
   times:       base $((t_base - t_start)) s, agent layer $((t_layer - t_base)) s, disk $((t_img - t_layer)) s, compress $((t_end - t_img)) s; total $((t_end - t_start)) s

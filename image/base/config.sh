@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: the variables are used by the scripts that source it
 # Settings of the base rootfs. Everything here is part of the base cache key.
 PIAGENT_SUITE=${PIAGENT_SUITE:-bookworm}
 PIAGENT_COMPONENTS="main non-free-firmware"

@@ -8,6 +8,7 @@ set -euo pipefail
 out=$1
 debcache=$2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=image/base/config.sh
 . "$here/config.sh"
 
 packages=$(sed -e 's/#.*//' "$here/packages.txt" | xargs | tr ' ' ,)
@@ -16,6 +17,8 @@ work=$(mktemp -d "$(dirname "$out")/.base-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 export PIAGENT_BASE_DIR=$here
+# the hooks' "$1" and $PIAGENT_BASE_DIR are for mmdebstrap's shell to expand, not ours
+# shellcheck disable=SC2016
 args=(
 	--mode=root --variant=minbase --architectures=arm64 --format=directory
 	--components="${PIAGENT_COMPONENTS// /,}"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of image/build.sh and tests/boot/ (sourced, bash).
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -5,8 +6,10 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Host tools, by Debian package. Installed when missing and we are root (the project's own
 # files install what they need: a fresh CI machine has none of these).
-piagent_host_packages_build="mmdebstrap qemu-user-static binfmt-support dosfstools mtools fdisk e2fsprogs zstd xz-utils"
-piagent_host_packages_boot="qemu-system-arm qemu-utils mtools fdisk util-linux"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+piagent_host_packages_build=(mmdebstrap qemu-user-static binfmt-support dosfstools mtools fdisk e2fsprogs zstd xz-utils)
+# shellcheck disable=SC2034
+piagent_host_packages_boot=(qemu-system-arm mtools fdisk util-linux e2fsprogs iproute2)
 
 ensure_host_packages() {
 	local missing=() p

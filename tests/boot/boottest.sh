@@ -13,10 +13,12 @@
 # Exit: 0 pass, 1 fail, 77 not run (e.g. the image has no agent for an agent case).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/boot/lib.sh
 . "$here/lib.sh"
 
 case_=${1:-}
-[ -n "$case_" ] && shift || die "usage: boottest.sh base|role-lb|bad-role|mdns --image IMG"
+[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|mdns --image IMG"
+shift
 image="" workdir="" timeout=480 keep=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -32,7 +34,7 @@ image=$(readlink -f "$image")
 workdir=${workdir:-$(mktemp -d /var/tmp/piagent-boottest.XXXXXX)}
 mkdir -p "$workdir"
 VM_DIR=$workdir
-ensure_host_packages $piagent_host_packages_boot
+ensure_host_packages "${piagent_host_packages_boot[@]}"
 trap 'vm_kill_all' EXIT
 
 fails=0 passes=0
@@ -52,13 +54,13 @@ boot_extract "$image" "$workdir/boot"
 agent_installed=$(debugfs -R 'stat /usr/bin/piagent' "$image?offset=$(image_part_offset "$image" 2)" 2>/dev/null | grep -c '^Inode:' || true)
 
 # single VM: user-mode network (DHCP), restricted: the guest reaches nothing outside QEMU
-single_vm() { # single_vm NAME ROLE-TXT-CONTENT|"" GROW_MIB EXTRA-CMDLINE
-	local name=$1 role=$2 grow=$3 extra=$4
+single_vm() { # single_vm NAME ROLE-TXT-CONTENT|"" GROW_MIB
+	local name=$1 role=$2 grow=$3
 	vm_disk "$image" "$workdir/$name.img" "$grow"
 	[ -z "$role" ] || vm_put_file "$workdir/$name.img" role.txt "$role"
 	vm_start "$name" "$workdir/$name.img" "$workdir/$name.log" \
 		"$(vm_cmdline systemd.wants=piagent-boottest.service piagent.boottest=report \
-			piagent.boottest.timeout=$((timeout - 30)) $extra)" 2 2048 \
+			piagent.boottest.timeout=$((timeout - 30)))" 2 2048 \
 		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0
 	vm_wait "$name" "$timeout"
 }
@@ -74,7 +76,7 @@ require_agent() {
 case "$case_" in
 base)
 	t0=$(date +%s)
-	check "VM powers itself off within $timeout s" single_vm base "" 512 ""
+	check "VM powers itself off within $timeout s" single_vm base "" 512
 	log=$workdir/base.log
 	report "$log" >"$workdir/base.report"
 	cat "$workdir/base.report"
@@ -96,7 +98,7 @@ base)
 	;;
 role-lb)
 	require_agent
-	check "VM powers itself off within $timeout s" single_vm lb $'role=lb\n' "" ""
+	check "VM powers itself off within $timeout s" single_vm lb $'role=lb\n' ""
 	log=$workdir/lb.log
 	report "$log" >"$workdir/lb.report"
 	cat "$workdir/lb.report"
@@ -109,7 +111,7 @@ role-lb)
 	;;
 bad-role)
 	require_agent
-	check "VM powers itself off within $timeout s" single_vm badrole $'role=lbb\n' "" ""
+	check "VM powers itself off within $timeout s" single_vm badrole $'role=lbb\n' ""
 	log=$workdir/badrole.log
 	report "$log" >"$workdir/badrole.report"
 	cat "$workdir/badrole.report"
@@ -128,6 +130,7 @@ mdns)
 	export -f vm_start vm_wait vm_cmdline log
 	export KERNEL INITRD IMG_CMDLINE QEMU_CPU VM_DIR workdir port timeout
 	t0=$(date +%s)
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	unshare -rn bash -c '
 		set -u
 		ip link set lo up

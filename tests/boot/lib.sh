@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # QEMU aarch64 boot-test helpers (sourced by tests/boot/boottest.sh).
 # The image under test is the shipped image: test behaviour enters only through the kernel command
 # line (systemd.wants=piagent-boottest.service, piagent.boottest=...) and role.txt on a copy.
 
+# shellcheck source=image/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../image/lib/common.sh"
 
 # Settings measured to work (design.md 9): cortex-a72 (-cpu max is 2x slower), multi-threaded TCG.
@@ -15,7 +17,7 @@ boot_extract() {
 	mkdir -p "$dir"
 	k=$(MTOOLS_SKIP_CHECK=1 mdir -b -i "$img@@$off" ::/ | sed -n 's|^::/||p' | grep '^vmlinuz-' | sort -V | tail -1)
 	i=$(MTOOLS_SKIP_CHECK=1 mdir -b -i "$img@@$off" ::/ | sed -n 's|^::/||p' | grep '^initrd.img-' | sort -V | tail -1)
-	[ -n "$k" ] && [ -n "$i" ] || die "no kernel/initrd on the boot partition of $img"
+	if [ -z "$k" ] || [ -z "$i" ]; then die "no kernel/initrd on the boot partition of $img"; fi
 	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" "::/$k" "$dir/vmlinuz"
 	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" "::/$i" "$dir/initrd.img"
 	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" ::/cmdline.txt "$dir/cmdline.txt"

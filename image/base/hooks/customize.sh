@@ -4,6 +4,7 @@
 set -eu
 root=$1
 base=$PIAGENT_BASE_DIR
+# shellcheck source=image/base/config.sh
 . "$base/config.sh"
 diskid=${PIAGENT_DISK_ID#0x}
 
@@ -35,6 +36,8 @@ cat >>"$root/etc/default/raspi-firmware" <<RF
 
 # piagent image settings
 ROOTPART="PARTUUID=$diskid-02"
+# headless: no cma= on the command line (Debian warns it can stop a Pi 4 from booting)
+CMA=0
 CONSOLES="ttyS1,115200 tty0"
 RF
 ln -sfn /usr/share/zoneinfo/Etc/UTC "$root/etc/localtime"
@@ -55,8 +58,10 @@ rm -f "$root/usr/sbin/update-initramfs"
 chroot "$root" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
 chroot "$root" update-initramfs -c -k all
 test -e "$root/boot/firmware/cmdline.txt" || { echo "no /boot/firmware/cmdline.txt: raspi-firmware hook did not run" >&2; exit 1; }
-ls "$root/boot/firmware" | grep -q '^vmlinuz-' || { echo "no kernel in /boot/firmware" >&2; exit 1; }
-ls "$root/boot/firmware" | grep -q '^initrd.img-' || { echo "no initrd in /boot/firmware" >&2; exit 1; }
+for f in vmlinuz initrd.img; do
+	set -- "$root/boot/firmware/$f"-*
+	[ -e "$1" ] || { echo "no $f in /boot/firmware: raspi-firmware hook did not run" >&2; exit 1; }
+done
 
 echo "piagent customize: per-node state out"
 rm -f "$root"/etc/ssh/ssh_host_*
