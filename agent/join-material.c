@@ -104,23 +104,15 @@ static void on_upload(const SpawnResult *r, void *userdata)
 /* The upload-certs configuration carries the new certificate key, so it never appears on a command line. */
 static int upload_certs(Job *j)
 {
-        uint8_t raw[32], token_raw[22];
-        char token[24], *text = NULL;
+        char token[BOOTSTRAP_TOKEN_SIZE], *text = NULL;
         int r;
 
-        r = crypto_random_bytes(raw, sizeof raw);
+        r = certificate_key_generate(j->m.certificate_key);
+        /* An init configuration needs a well-formed token; upload-certs does not use it (never registered). */
         if (r >= 0)
-                r = crypto_random_bytes(token_raw, sizeof token_raw);
+                r = bootstrap_token_generate(token);
         if (r < 0)
                 return r;
-        hex_encode(raw, sizeof raw, j->m.certificate_key);
-        /* An init configuration needs a well-formed token; upload-certs does not use it (never registered). */
-        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        for (size_t i = 0; i < 22; i++)
-                token[i < 6 ? i : i + 1] = alphabet[token_raw[i] % 36];
-        token[6] = '.';
-        token[23] = 0;
-        erase(raw, sizeof raw);
 
         KubeadmInitParams ip = {.api = j->p.api,
                                 .config = j->p.config,

@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "kubeadm-conf.h"
+#include "secret.h"
 
 #define SECRET   "0123456789abcdefghijklmnopqrstuvwxyzABCD"
 #define TOKEN    "abcdef.0123456789abcdef"
@@ -203,6 +204,20 @@ static void kubeadm_api_from_version__versions__api_chosen(void **state)
         assert_int_equal(kubeadm_api_from_version("", &api), -EINVAL);
 }
 
+static void bootstrap_token_generate__many__valid_format_and_distinct(void **state)
+{
+        char a[BOOTSTRAP_TOKEN_SIZE], b[BOOTSTRAP_TOKEN_SIZE], key[CERTIFICATE_KEY_SIZE];
+
+        for (unsigned i = 0; i < 200; i++) {
+                assert_int_equal(bootstrap_token_generate(a), 0);
+                assert_true(kubeadm_token_is_valid(a));
+        }
+        assert_int_equal(bootstrap_token_generate(b), 0);
+        assert_string_not_equal(a, b);
+        assert_int_equal(certificate_key_generate(key), 0);
+        assert_true(kubeadm_certificate_key_is_valid(key));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -213,6 +228,7 @@ int main(void)
                 cmocka_unit_test(kubeadm_init_conf_render__bad_token__einval),
                 cmocka_unit_test(kubeadm_join_conf_render__bad_hash_or_missing_key__einval),
                 cmocka_unit_test(kubeadm_api_from_version__versions__api_chosen),
+                cmocka_unit_test(bootstrap_token_generate__many__valid_format_and_distinct),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
