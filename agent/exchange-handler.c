@@ -222,10 +222,12 @@ void exchange_call_return_join(ExchangeCall *call, const ExchangeJoinMaterial *m
                 call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_JOIN, .join = *m});
 }
 
-void exchange_call_return_vote(ExchangeCall *call, bool granted)
+void exchange_call_return_vote(ExchangeCall *call, bool granted, const char *refusal)
 {
         if (call_expects(call, EXCHANGE_OP_VOTE))
-                call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_VOTE, .granted = granted});
+                call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_VOTE,
+                                                  .granted = granted,
+                                                  .refusal = granted ? NULL : refusal});
 }
 
 void exchange_call_return_ca(ExchangeCall *call, const char *pem)

@@ -409,6 +409,8 @@ int exchange_answer_to_json(const ExchangeAnswer *a, ExchangeRole role, char **r
                 return -EINVAL;
         if (a->op == EXCHANGE_OP_CA && !ca_valid(a->ca))
                 return -EINVAL;
+        if (a->op == EXCHANGE_OP_VOTE && a->refusal && (a->granted || !text_valid(a->refusal)))
+                return -EINVAL;
         if (!exchange_op_to_string(a->op))
                 return -EINVAL;
 
@@ -423,7 +425,8 @@ int exchange_answer_to_json(const ExchangeAnswer *a, ExchangeRole role, char **r
                      (!m->certificate_key || add_string(o, "certificate_key", m->certificate_key));
                 break;
         case EXCHANGE_OP_VOTE:
-                ok = ok && cJSON_AddBoolToObject(o, "granted", a->granted);
+                ok = ok && cJSON_AddBoolToObject(o, "granted", a->granted) &&
+                     (!a->refusal || add_string(o, "refusal", a->refusal));
                 break;
         case EXCHANGE_OP_CA:
                 ok = ok && add_string(o, "ca", a->ca);
@@ -458,10 +461,23 @@ static int answer_join(const cJSON *o, ExchangeRole role, ExchangeAnswer *a)
         return 0;
 }
 
+static int answer_vote(const cJSON *o, ExchangeAnswer *a)
+{
+        int r;
+
+        if (json_get_bool(o, "granted", &a->granted) < 0)
+                return -EINVAL;
+        r = json_get_string(o, "refusal", EXCHANGE_TEXT_MAX, &a->refusal);
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 || a->granted || !text_valid(a->refusal) ? -EINVAL : 0;
+}
+
 int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, ExchangeRole role, ExchangeAnswer *ret)
 {
         static const char *const keys[] = {
-                "v", "op", "server", "endpoint", "token", "ca_cert_hash", "certificate_key", "granted", "ca", NULL,
+                "v",       "op",      "server", "endpoint", "token", "ca_cert_hash", "certificate_key",
+                "granted", "refusal", "ca",     NULL,
         };
         _cleanup_(json_wipe_deletep) cJSON *o = NULL;
         ExchangeAnswer a = {.op = op};
@@ -480,7 +496,7 @@ int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, Exch
                 r = answer_join(o, role, &a);
                 break;
         case EXCHANGE_OP_VOTE:
-                r = json_get_bool(o, "granted", &a.granted) < 0 ? -EINVAL : 0;
+                r = answer_vote(o, &a);
                 break;
         case EXCHANGE_OP_CA:
                 r = json_get_string(o, "ca", CA_PEM_MAX, &a.ca) < 0 || !ca_valid(a.ca) ? -EINVAL : 0;
@@ -497,14 +513,14 @@ int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, Exch
                 return r;
         /* No field that does not belong to the operation. */
         if (cJSON_GetArraySize(o) != 3 + (op == EXCHANGE_OP_JOIN ? 3 + !!a.join.certificate_key : 0) +
-                                             (op == EXCHANGE_OP_VOTE || op == EXCHANGE_OP_CA))
+                                             (op == EXCHANGE_OP_VOTE ? 1 + !!a.refusal : 0) + (op == EXCHANGE_OP_CA))
                 return -EINVAL;
 
         r = store_strings((const char *const[]){a.server, a.join.endpoint, a.join.token, a.join.ca_cert_hash,
-                                                a.join.certificate_key, a.ca},
+                                                a.join.certificate_key, a.ca, a.refusal},
                           (const char **[]){&a.server, &a.join.endpoint, &a.join.token, &a.join.ca_cert_hash,
-                                            &a.join.certificate_key, &a.ca},
-                          6, &a.storage, &a.storage_size);
+                                            &a.join.certificate_key, &a.ca, &a.refusal},
+                          7, &a.storage, &a.storage_size);
         if (r < 0)
                 return r;
         *ret = a;

@@ -34,6 +34,7 @@ typedef struct ExchangeAnswer {
         const char *server;        /* node id of the server that answered */
         ExchangeJoinMaterial join; /* join */
         bool granted;              /* vote */
+        const char *refusal;       /* vote not granted: why, a short word such as "voted-other" (optional) */
         const char *ca;            /* ca: PEM */
         char *storage;             /* decoded answers: owns the strings above; wiped by exchange_answer_done() */
         size_t storage_size;

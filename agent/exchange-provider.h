@@ -38,7 +38,8 @@ typedef struct ExchangeProvider {
         int (*join)(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role);
 
         /* node asks for this server's vote as the cluster's one initializer. Complete with
-         * exchange_call_return_vote(); a denied vote is an answer, not an error. */
+         * exchange_call_return_vote(); a refused vote is an answer, not an error, and may say why in a short
+         * word ("voted-other", "cluster-exists"; [A-Za-z0-9._+~-], at most 63 characters). */
         int (*vote)(void *userdata, ExchangeCall *call, const char *node);
 
         /* The cluster CA certificate (PEM). Complete with exchange_call_return_ca(). */
@@ -50,7 +51,7 @@ typedef struct ExchangeProvider {
 } ExchangeProvider;
 
 void exchange_call_return_join(ExchangeCall *call, const ExchangeJoinMaterial *m);
-void exchange_call_return_vote(ExchangeCall *call, bool granted);
+void exchange_call_return_vote(ExchangeCall *call, bool granted, const char *refusal);
 void exchange_call_return_ca(ExchangeCall *call, const char *pem);
 void exchange_call_return_ok(ExchangeCall *call);
 void exchange_call_return_error(ExchangeCall *call, int error);

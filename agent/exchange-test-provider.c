@@ -96,7 +96,7 @@ static void answer(ExchangeTestProvider *p, TestCall *t)
         case EXCHANGE_OP_VOTE:
                 if (!p->voted_for[0])
                         strcpy(p->voted_for, t->node);
-                return exchange_call_return_vote(call, streq(p->voted_for, t->node));
+                return exchange_call_return_vote(call, streq(p->voted_for, t->node), "voted-other");
         case EXCHANGE_OP_CA:
                 return exchange_call_return_ca(call, exchange_test_ca_pem);
         case EXCHANGE_OP_JOINED:

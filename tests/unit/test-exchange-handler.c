@@ -269,6 +269,7 @@ static void process__vote_and_ca__answers(void **state)
         exchange_answer_done(&a);
         assert_int_equal(exchange(f, SECRET, "master-2", (ExchangeQuery){.op = EXCHANGE_OP_VOTE}, &a), 200);
         assert_false(a.granted);
+        assert_string_equal(a.refusal, "voted-other");
         exchange_answer_done(&a);
         assert_int_equal(exchange(f, SECRET, "lb-1", (ExchangeQuery){.op = EXCHANGE_OP_CA}, &a), 200);
         assert_string_equal(a.ca, exchange_test_ca_pem);
@@ -519,7 +520,7 @@ static int bad_join(void *userdata, ExchangeCall *call, const char *node, Exchan
         if (role == EXCHANGE_ROLE_WORKER)
                 exchange_call_return_join(call, &(ExchangeJoinMaterial){.endpoint = "h:1", .token = "bad"});
         else
-                exchange_call_return_vote(call, true);
+                exchange_call_return_vote(call, true, NULL);
         return 0;
 }
 

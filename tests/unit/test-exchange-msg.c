@@ -298,10 +298,11 @@ static void exchange_answer_json__every_operation__round_trip(void **state)
                  .join = {.endpoint = "vip:9000", .token = TOKEN, .ca_cert_hash = CAHASH, .certificate_key = CERTKEY}},
                 {.op = EXCHANGE_OP_VOTE, .server = "m2", .granted = true},
                 {.op = EXCHANGE_OP_VOTE, .server = "m2", .granted = false},
+                {.op = EXCHANGE_OP_VOTE, .server = "m2", .granted = false, .refusal = "cluster-exists"},
                 {.op = EXCHANGE_OP_CA, .server = "m3", .ca = CAPEM},
                 {.op = EXCHANGE_OP_JOINED, .server = "m3"},
         };
-        const ExchangeRole roles[] = {EXCHANGE_ROLE_WORKER, EXCHANGE_ROLE_CONTROL_PLANE, 0, 0, 0, 0};
+        const ExchangeRole roles[] = {EXCHANGE_ROLE_WORKER, EXCHANGE_ROLE_CONTROL_PLANE, 0, 0, 0, 0, 0};
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 const ExchangeAnswer *in = &cases[i];
@@ -314,6 +315,7 @@ static void exchange_answer_json__every_operation__round_trip(void **state)
                 assert_string_equal(out.server, in->server);
                 assert_int_equal(out.granted, in->granted);
                 assert_true(streq_ptr(out.ca, in->ca));
+                assert_true(streq_ptr(out.refusal, in->refusal));
                 assert_true(streq_ptr(out.join.endpoint, in->join.endpoint));
                 assert_true(streq_ptr(out.join.token, in->join.token));
                 assert_true(streq_ptr(out.join.ca_cert_hash, in->join.ca_cert_hash));
@@ -338,6 +340,9 @@ static void exchange_answer_from_json__foreign_fields__einval(void **state)
                 {EXCHANGE_OP_VOTE, 0, "{\"v\":1,\"op\":\"vote\",\"server\":\"m\",\"granted\":true,\"ca\":\"x\"}"},
                 {EXCHANGE_OP_VOTE, 0, "{\"v\":1,\"op\":\"vote\",\"server\":\"m\",\"granted\":1}"},
                 {EXCHANGE_OP_VOTE, 0, "{\"v\":1,\"op\":\"vote\",\"server\":\"m\"}"},
+                {EXCHANGE_OP_VOTE, 0, "{\"v\":1,\"op\":\"vote\",\"server\":\"m\",\"granted\":true,\"refusal\":\"x\"}"},
+                {EXCHANGE_OP_VOTE, 0,
+                 "{\"v\":1,\"op\":\"vote\",\"server\":\"m\",\"granted\":false,\"refusal\":\"a b\"}"},
                 {EXCHANGE_OP_JOINED, 0, "{\"v\":1,\"op\":\"joined\",\"server\":\"m\",\"granted\":true}"},
                 {EXCHANGE_OP_CA, 0, "{\"v\":1,\"op\":\"ca\",\"server\":\"m\",\"ca\":\"not a pem\"}"},
                 {EXCHANGE_OP_CA, 0, "{\"v\":1,\"op\":\"ca\",\"server\":\"bad server\",\"ca\":\"" CAPEM "\"}"},
@@ -370,6 +375,8 @@ static void exchange_answer_to_json__invalid_material__einval(void **state)
 
         assert_int_equal(exchange_answer_to_json(&a, EXCHANGE_ROLE_WORKER, &s), -EINVAL);
         a = (ExchangeAnswer){.op = EXCHANGE_OP_VOTE, .server = NULL};
+        assert_int_equal(exchange_answer_to_json(&a, 0, &s), -EINVAL);
+        a = (ExchangeAnswer){.op = EXCHANGE_OP_VOTE, .server = "m", .granted = true, .refusal = "why"};
         assert_int_equal(exchange_answer_to_json(&a, 0, &s), -EINVAL);
         a = (ExchangeAnswer){.op = EXCHANGE_OP_CA, .server = "m", .ca = "x"};
         assert_int_equal(exchange_answer_to_json(&a, 0, &s), -EINVAL);
