@@ -44,12 +44,23 @@ struct UnitJob {
         UnitJob *next;
 };
 
+typedef struct NameWatch NameWatch;
+
+struct NameWatch {
+        char *name;
+        sd_bus_slot *match, *query;
+        BusNameOwnerFunc cb;
+        void *userdata;
+        NameWatch *next;
+};
+
 struct Bus {
         sd_event *event;
         sd_bus *bus;
         sd_bus_slot *job_removed; /* match on systemd's JobRemoved, installed with the first job */
         HostnameJob *hostname;
         UnitJob *jobs;
+        NameWatch *watches;
 };
 
 static HostnameJob *hostname_job_free(HostnameJob *j)
@@ -82,6 +93,14 @@ Bus *bus_free(Bus *b)
         hostname_job_free(b->hostname);
         while (b->jobs)
                 unit_job_free(b->jobs);
+        while (b->watches) {
+                NameWatch *w = b->watches;
+                b->watches = w->next;
+                sd_bus_slot_unref(w->match);
+                sd_bus_slot_unref(w->query);
+                free(w->name);
+                free(w);
+        }
         sd_bus_slot_unref(b->job_removed);
         sd_bus_flush_close_unref(b->bus);
         sd_event_unref(b->event);
@@ -397,4 +416,61 @@ int bus_daemon_reload(Bus *b, BusJobDone done, void *userdata)
         if (r < 0)
                 free(c);
         return r;
+}
+
+/* ---- bus name owners ---- */
+
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        NameWatch *w = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, w->name))
+                return 0;
+        w->cb(w->name, !!*new_owner, w->userdata);
+        return 0;
+}
+
+static int on_name_has_owner(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+        NameWatch *w = userdata;
+        int owned = 0;
+
+        w->query = sd_bus_slot_unref(w->query);
+        if (sd_bus_message_is_method_error(reply, NULL) || sd_bus_message_read(reply, "b", &owned) < 0)
+                return 0; /* the signal will tell */
+        w->cb(w->name, owned, w->userdata);
+        return 0;
+}
+
+int bus_watch_name(Bus *b, const char *name, BusNameOwnerFunc cb, void *userdata)
+{
+        _cleanup_free_ char *match = NULL;
+        NameWatch *w;
+        int r;
+
+        r = bus_connect(b);
+        if (r < 0)
+                return r;
+        if (asprintf(&match,
+                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
+                     name) < 0)
+                return -ENOMEM;
+        w = calloc(1, sizeof *w);
+        if (!w || !(w->name = strdup(name))) {
+                free(w);
+                return -ENOMEM;
+        }
+        w->cb = cb;
+        w->userdata = userdata;
+        w->next = b->watches;
+        b->watches = w;
+        /* The match first, then the question: no change can fall between the two. NameHasOwner never
+         * activates the name. */
+        r = sd_bus_add_match_async(b->bus, &w->match, match, on_name_owner_changed, NULL, w);
+        if (r >= 0)
+                r = sd_bus_call_method_async(b->bus, &w->query, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                             "org.freedesktop.DBus", "NameHasOwner", on_name_has_owner, w, "s", name);
+        return r < 0 ? r : 0;
 }

@@ -18,6 +18,9 @@ typedef void (*BusHostnameDone)(int error, const char *message, bool changed, vo
  * it ended ("done", "failed", "timeout", "canceled", "dependency", "skipped"...) or the bus error's text. */
 typedef void (*BusJobDone)(int error, const char *result, void *userdata);
 
+/* A bus name gained (owned) or lost its owner. */
+typedef void (*BusNameOwnerFunc)(const char *name, bool owned, void *userdata);
+
 int bus_new(sd_event *e, Bus **ret);
 Bus *bus_free(Bus *b);
 
@@ -38,6 +41,10 @@ int bus_daemon_reload(Bus *b, BusJobDone done, void *userdata);
 
 /* Forgets every job started with this userdata: their callbacks will not be called. */
 void bus_cancel_jobs(Bus *b, void *userdata);
+
+/* Reports whether name has an owner now (once the bus answers) and whenever that changes, without ever
+ * activating it. Returns 0 or a negative errno (no system bus: nothing will be reported). */
+int bus_watch_name(Bus *b, const char *name, BusNameOwnerFunc cb, void *userdata);
 
 static inline void bus_freep(Bus **b)
 {

@@ -28,6 +28,7 @@ struct Discovery {
 
         MdnsState state;
         bool was_connected;  /* to tell a first connection from a reconnection */
+        bool away;           /* not connected to avahi-daemon since the last "connected" */
         bool expect_restart; /* the next disconnection is a restart we asked for */
         char *published;     /* service name as established */
         PeerSet *peers;
@@ -244,14 +245,16 @@ static void on_state_changed(void *userdata, MdnsState state, const char *error)
                         peer_set_mark_stale(d->peers);
                 } else
                         log_info("Waiting for avahi-daemon%s%s", error ? ": " : "", strempty(error));
+                d->away = true;
                 break;
         case MDNS_REGISTERING:
                 break;
         case MDNS_RUNNING:
-                if (old == MDNS_CONNECTING)
+                if (d->away)
                         log_full(d->was_connected ? LOG_NOTICE : LOG_INFO, "Connected to avahi-daemon%s",
                                  d->was_connected ? " again; publishing and browsing again" : "");
                 d->was_connected = true;
+                d->away = false;
                 break;
         case _MDNS_STATE_MAX:
                 break;
@@ -320,6 +323,7 @@ int discovery_new(sd_event *e, const MdnsOps *ops, DiscoveryChanged changed, voi
         d->changed = changed;
         d->userdata = userdata;
         d->state = MDNS_CONNECTING;
+        d->away = true;
         warn_limit_init(&d->bad, WARN_INTERVAL_USEC);
         warn_limit_init(&d->ignored, WARN_LIMIT_FOREVER);
         warn_limit_init(&d->misc, WARN_INTERVAL_USEC);
@@ -425,6 +429,11 @@ int discovery_start(Discovery *d, const DiscoverySelf *self)
         if (rebrowse)
                 return d->ops->browse(d->backend, DISCOVERY_SERVICE_TYPE, d->ifindex);
         return 0;
+}
+
+void discovery_set_daemon_present(Discovery *d, bool present)
+{
+        d->ops->set_daemon_present(d->backend, present);
 }
 
 void discovery_expect_daemon_restart(Discovery *d)

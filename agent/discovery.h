@@ -36,6 +36,8 @@ Discovery *discovery_free(Discovery *d);
 /* Publishes self and browses for peers; called again with another identity, re-publishes (peers are forgotten
  * when the cluster tag changes). Returns 0, -EINVAL or -ENOMEM. */
 int discovery_start(Discovery *d, const DiscoverySelf *self);
+/* Whether the mDNS daemon's bus name (MDNS_DAEMON_BUS_NAME) has an owner: see MdnsOps.set_daemon_present. */
+void discovery_set_daemon_present(Discovery *d, bool present);
 /* avahi-daemon is about to be restarted on purpose: the next disconnection is expected, not a warning. */
 void discovery_expect_daemon_restart(Discovery *d);
 /* Re-publishes the TXT record with the new phase. */

@@ -251,6 +251,14 @@ static void on_mdns_restarting(void *userdata)
         discovery_expect_daemon_restart(m->discovery);
 }
 
+static void on_mdns_daemon_owner(const char *name, bool owned, void *userdata)
+{
+        Manager *m = userdata;
+
+        log_debug("%s %s", name, owned ? "has an owner" : "has no owner");
+        discovery_set_daemon_present(m->discovery, owned);
+}
+
 static void on_discovery_changed(void *userdata)
 {
         manager_update_status(userdata);
@@ -347,6 +355,12 @@ static int manager_setup_discovery(Manager *m, const ManagerOptions *o)
         r = discovery_new(m->event, &mdns_avahi_ops, on_discovery_changed, m, &m->discovery);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up mDNS discovery: %m");
+        r = bus_watch_name(m->bus, MDNS_DAEMON_BUS_NAME, on_mdns_daemon_owner, m);
+        if (r < 0) {
+                /* Without a bus, avahi-client cannot work either; let it say so itself. */
+                log_warning_errno(r, "Failed to watch for avahi-daemon on the system bus: %m");
+                discovery_set_daemon_present(m->discovery, true);
+        }
         r = status_server_new(m->event, path, render_status, m, &m->status_server);
         if (r < 0)
                 log_warning_errno(r, "Failed to listen on %s, 'piagent status' will not work: %m", path);

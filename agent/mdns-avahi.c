@@ -21,6 +21,7 @@
 #include "strv.h"
 
 #define MDNS_RETRY_USEC     (5 * 1000 * 1000ULL) /* after a failure that the no-fail client does not cover */
+#define MDNS_SETTLE_USEC    (500 * 1000ULL)      /* after losing the daemon: let the bus name watch catch up */
 #define MDNS_RESOLVERS_MAX  256                  /* services resolved at once: bounds what a flood can cost */
 #define MDNS_TXT_ITEMS_MAX  64                   /* passed on; the TXT parser rejects more than it allows anyway */
 #define MDNS_COLLISIONS_MAX 16
@@ -32,6 +33,7 @@ typedef struct Mdns {
         sd_event *event;
         AvahiPoll poll;
         AvahiClient *client;
+        bool present; /* the daemon's bus name has an owner (set_daemon_present) */
         MdnsState state;
         const char *last_error; /* avahi_strerror()'s static strings: reported once each */
         sd_event_source *retry;
@@ -488,7 +490,10 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         Mdns *m = userdata;
 
         client_drop(m);
-        (void)client_start(m); /* on failure it schedules another attempt */
+        if (m->present)
+                (void)client_start(m); /* on failure it schedules another attempt */
+        else
+                set_state(m, MDNS_CONNECTING, NULL); /* until set_daemon_present(true) */
         return 0;
 }
 
@@ -528,7 +533,7 @@ static void on_client(AvahiClient *c, AvahiClientState state, void *userdata)
         case AVAHI_CLIENT_FAILURE:
                 /* Usually the daemon went away: start over with a new no-fail client, which waits for it. */
                 set_state(m, MDNS_CONNECTING, avahi_strerror(avahi_client_errno(c)));
-                schedule_retry(m, avahi_client_errno(c) == AVAHI_ERR_DISCONNECTED ? 0 : MDNS_RETRY_USEC);
+                schedule_retry(m, avahi_client_errno(c) == AVAHI_ERR_DISCONNECTED ? MDNS_SETTLE_USEC : MDNS_RETRY_USEC);
                 break;
         }
 }
@@ -579,7 +584,7 @@ static int mdns_new(sd_event *e, const MdnsEvents *events, void *userdata, void 
         m->event = sd_event_ref(e);
         m->events = events;
         m->userdata = userdata;
-        m->state = _MDNS_STATE_MAX; /* so that the first state is reported, "connecting" included */
+        m->state = MDNS_CONNECTING; /* until set_daemon_present(true) */
         m->poll = (AvahiPoll){
                 .userdata = m,
                 .watch_new = watch_new,
@@ -596,7 +601,6 @@ static int mdns_new(sd_event *e, const MdnsEvents *events, void *userdata, void 
                 return r;
         }
         (void)sd_event_source_set_enabled(m->retry, SD_EVENT_OFF);
-        (void)client_start(m); /* on failure it retries by itself */
         *ret = m;
         return 0;
 }
@@ -672,6 +676,20 @@ static void mdns_stop_browse(void *backend)
         m->browse_type = NULL;
 }
 
+static void mdns_set_daemon_present(void *backend, bool present)
+{
+        Mdns *m = backend;
+        int enabled = SD_EVENT_OFF;
+
+        m->present = present;
+        /* A reconnection already scheduled decides then; a client that exists finds out by itself. */
+        (void)sd_event_source_get_enabled(m->retry, &enabled);
+        if (present && !m->client && enabled == SD_EVENT_OFF)
+                (void)client_start(m);
+        else if (!present && !m->client)
+                set_state(m, MDNS_CONNECTING, "not running");
+}
+
 const MdnsOps mdns_avahi_ops = {
         .new = mdns_new,
         .free = mdns_free,
@@ -679,4 +697,5 @@ const MdnsOps mdns_avahi_ops = {
         .unpublish = mdns_unpublish,
         .browse = mdns_browse,
         .stop_browse = mdns_stop_browse,
+        .set_daemon_present = mdns_set_daemon_present,
 };

@@ -13,10 +13,13 @@
  * to "name-2"; after changing the host name the agent restarts avahi-daemon instead (identity-setup.c). */
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "peer-txt.h"
+
+#define MDNS_DAEMON_BUS_NAME "org.freedesktop.Avahi" /* watched by the caller, see set_daemon_present */
 
 typedef enum MdnsState {
         MDNS_CONNECTING,  /* waiting for avahi-daemon (not started yet, or restarting) */
@@ -68,6 +71,10 @@ typedef struct MdnsOps {
         void (*unpublish)(void *backend);
         int (*browse)(void *backend, const char *type, int ifindex);
         void (*stop_browse)(void *backend);
+        /* Whether the daemon's bus name has an owner (watched through bus.c). The backend connects only while it
+         * has: avahi-client's first call would otherwise make D-Bus activate the daemon and block the loop until
+         * that ends (25 s seen while a stop job was pending). Until the first call the backend waits. */
+        void (*set_daemon_present)(void *backend, bool present);
 } MdnsOps;
 
 extern const MdnsOps mdns_avahi_ops;

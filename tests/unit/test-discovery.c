@@ -80,6 +80,10 @@ static void fake_stop_browse(void *backend)
         fake.n_stop_browse++;
 }
 
+static void fake_set_daemon_present(void *backend, bool present)
+{
+}
+
 static const MdnsOps fake_ops = {
         .new = fake_new,
         .free = fake_free,
@@ -87,6 +91,7 @@ static const MdnsOps fake_ops = {
         .unpublish = fake_unpublish,
         .browse = fake_browse,
         .stop_browse = fake_stop_browse,
+        .set_daemon_present = fake_set_daemon_present,
 };
 
 /* stderr into a memory file for the duration of a test. */
@@ -374,6 +379,7 @@ static void discovery_daemon_lost__peers_kept_and_revived_quietly(void **state)
                          1);
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
         assert_true(peer_set_get(discovery_peers(c->d), 0)->stale);
+        fake.ev->state_changed(fake.userdata, MDNS_REGISTERING, NULL);
         fake.ev->state_changed(fake.userdata, MDNS_RUNNING, NULL);
         assert_int_equal(count("Connected to avahi-daemon again"), 1);
         FOUND("a", "10.77.0.11", PEER("027700000002", "lb", "x"));
