@@ -1,0 +1,1 @@
+"""The kubeadm test double (tests only): see docs/kubeadm-double.md."""
