@@ -8,6 +8,7 @@
 #             disk, Kubernetes settings in force, the test unit reports and powers off
 #   role-lb   role=lb in role.txt: piagent.service enabled and active, its journal shows role lb
 #   bad-role  role=lbb in role.txt: the agent reports the error, stays up, configures nothing
+#   no-role   role.txt as shipped (no role chosen): the agent says so, stays up, configures nothing
 #   mdns      3 VMs on one virtual L2 segment (socket multicast inside unshare -rn) see each
 #             other over mDNS (avahi)
 # Exit: 0 pass, 1 fail, 77 not run (e.g. the image has no agent for an agent case).
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 case_=${1:-}
-[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|mdns --image IMG"
+[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|no-role|mdns --image IMG"
 shift
 image="" workdir="" timeout=480 keep=0
 while [ $# -gt 0 ]; do
@@ -122,7 +123,21 @@ bad-role)
 	check "haproxy not running" eq "$(kv "$log" haproxy_active)" inactive
 	check "no keepalived.conf written" eq "$(kv "$log" keepalived_conf)" absent
 	;;
+no-role)
+	require_agent
+	check "VM powers itself off within $timeout s" single_vm norole "" ""
+	log=$workdir/norole.log
+	report "$log" >"$workdir/norole.report"
+	cat "$workdir/norole.report"
+	check "multi-user.target active" eq "$(kv "$log" multi_user)" active
+	check "piagent.service stays up" eq "$(kv "$log" piagent_active)" active
+	check "journal says role.txt has no role yet" has "$workdir/norole.report" 'role\.txt.*role|role.*role\.txt'
+	check "keepalived not running" eq "$(kv "$log" keepalived_active)" inactive
+	check "no keepalived.conf written" eq "$(kv "$log" keepalived_conf)" absent
+	;;
 mdns)
+	# three VMs share the two cores: give them more time than a single VM
+	[ "$timeout" -gt 720 ] || timeout=720
 	port=$((20000 + RANDOM % 20000))
 	# one network namespace of our own (no root needed, nothing to clean up): three VMs on one
 	# L2 segment made of UDP multicast on its loopback
