@@ -70,6 +70,11 @@ const NodeState *bootstrap_state(const Bootstrap *b)
         return &b->state;
 }
 
+ElectionVote *bootstrap_vote(Bootstrap *b)
+{
+        return &b->state.vote;
+}
+
 static void step(Bootstrap *b);
 
 static void set_phase(Bootstrap *b, BootstrapPhase p, const char *detail)
@@ -95,6 +100,11 @@ static void save(Bootstrap *b)
         int r = b->ops->save_state(b->userdata, &b->state);
         if (r < 0)
                 log_error_errno(r, "Failed to save the node state, continuing: %m");
+}
+
+void bootstrap_save(Bootstrap *b)
+{
+        save(b);
 }
 
 static void schedule(Bootstrap *b, uint64_t usec)

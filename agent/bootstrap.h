@@ -90,6 +90,10 @@ void bootstrap_tick(Bootstrap *b, const BootstrapView *view);
 /* The time asked for with ops->schedule has come. */
 void bootstrap_timer(Bootstrap *b, const BootstrapView *view);
 
+/* The vote this node grants in the election: the exchange's vote handler updates it, then saves. */
+ElectionVote *bootstrap_vote(Bootstrap *b);
+void bootstrap_save(Bootstrap *b);
+
 BootstrapPhase bootstrap_phase(const Bootstrap *b);
 const char *bootstrap_problem(const Bootstrap *b);
 const NodeState *bootstrap_state(const Bootstrap *b);
