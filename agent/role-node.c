@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "exchange-client.h"
+#include "exchange-server.h"
+#include "fileio.h"
+#include "join-material.h"
+#include "kubeadm-conf.h"
+#include "kubeadm.h"
+#include "log.h"
+#include "preflight-fix.h"
+#include "role-node.h"
+#include "secret.h"
+#include "tcp-probe.h"
+#include "version.h"
+
+#define ENDPOINT_PROBE_USEC (2 * 1000000ULL)
+#define VOTE_LEASE_USEC     (60 * 1000000ULL)
+#define MAX_MASTERS         16
+#define CA_FILE             "/etc/kubernetes/pki/ca.crt"
+#define CNI_DIR             "/usr/share/piagent/cni"
+#define ADMIN_CONF          "/etc/kubernetes/admin.conf"
+
+typedef struct VoteRound VoteRound;
+
+struct NodeRole {
+        sd_event *event;
+        const Config *config;
+        char *self_id, *hostname, *state_dir, *runtime_dir;
+        struct in_addr address;
+        NodeRoleChanged changed;
+        void *userdata;
+
+        Bootstrap *bootstrap;
+        bool broken_state; /* state.json unreadable: do nothing, say so */
+        char problem[256];
+        const PeerSet *peers;
+        ElectionPeer masters[MAX_MASTERS];
+        BootstrapView view;
+
+        sd_event_source *timer;
+        ExchangeClient *client;
+        ExchangeServer *server;
+        TcpProbe *probe;
+        VoteRound *votes;
+        ExchangeClientCall *material_call;
+        Spawn *child;
+        char kubeadm_version[32];
+
+        /* The operation in flight and its continuation. */
+        BootstrapDone done;
+        BootstrapMaterialDone material_done;
+        void *done_userdata;
+        BootstrapMaterial material; /* for kubeadm join; wiped after */
+        bool control_plane;
+        KubeadmVerb next_verb;
+        char *config_path;
+};
+
+/* ---- the view ---- */
+
+static const Peer *find_peer(const NodeRole *r, const char *id)
+{
+        return r->peers ? peer_set_find(r->peers, id) : NULL;
+}
+
+static void build_view(NodeRole *r)
+{
+        size_t n = 0;
+
+        r->view = (BootstrapView){};
+        r->masters[n++] = (ElectionPeer){
+                .id = r->self_id, .pinned = r->config->init && r->config->role == ROLE_MASTER, .initialized = false};
+        if (r->config->role != ROLE_MASTER)
+                n = 0;
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers) && n < MAX_MASTERS; i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->role != ROLE_MASTER || streq(p->id, r->self_id))
+                        continue;
+                bool ready = streq(p->phase, "ready");
+                r->masters[n++] = (ElectionPeer){.id = p->id, .initialized = ready};
+                r->view.ready_master = r->view.ready_master || ready;
+                /* A candidate still campaigning keeps the vote this node gave it. */
+                if (r->bootstrap && (streq(p->phase, "electing") || streq(p->phase, "initializing"))) {
+                        uint64_t now = 0;
+                        (void)sd_event_now(r->event, CLOCK_MONOTONIC, &now);
+                        election_candidate_seen(bootstrap_vote(r->bootstrap), p->id, now);
+                }
+        }
+        r->view.masters = r->masters;
+        r->view.n_masters = n;
+}
+
+/* ---- BootstrapOps: preflight and endpoint ---- */
+
+static int op_preflight_probe(void *userdata, PreflightFacts *ret)
+{
+        return preflight_probe("/", ret);
+}
+
+static void on_fixed(int error, const char *detail, void *userdata)
+{
+        NodeRole *r = userdata;
+        r->done(error, detail, r->done_userdata);
+}
+
+static int op_preflight_fix(void *userdata, const PreflightFinding *f, size_t n, BootstrapDone done, void *d)
+{
+        NodeRole *r = userdata;
+
+        r->done = done;
+        r->done_userdata = d;
+        return preflight_fix_start(r->event, &preflight_fix_default_paths, f, n, on_fixed, r);
+}
+
+static void on_probed(int error, void *userdata)
+{
+        NodeRole *r = userdata;
+
+        r->probe = NULL;
+        if (error < 0)
+                log_info_errno(error, "The control-plane endpoint does not answer yet: %m");
+        r->done(error, NULL, r->done_userdata);
+}
+
+static int op_probe_endpoint(void *userdata, BootstrapDone done, void *d)
+{
+        NodeRole *r = userdata;
+
+        r->done = done;
+        r->done_userdata = d;
+        return tcp_probe_start(r->event, r->config->vip.addr, r->config->api_port, ENDPOINT_PROBE_USEC, on_probed, r,
+                               &r->probe);
+}
+
+/* ---- votes ---- */
+
+struct VoteRound {
+        NodeRole *role;
+        unsigned pending, granted;
+        BootstrapVotesDone done;
+        void *userdata;
+        ExchangeClientCall *calls[MAX_MASTERS];
+        size_t n_calls;
+};
+
+static void vote_round_finish(VoteRound *v)
+{
+        NodeRole *r = v->role;
+        BootstrapVotesDone done = v->done;
+        void *u = v->userdata;
+        unsigned granted = v->granted;
+
+        r->votes = NULL;
+        free(v);
+        done(granted, u);
+}
+
+static void on_vote(void *userdata, int error, const ExchangeAnswer *answer)
+{
+        VoteRound *v = userdata;
+
+        if (error < 0)
+                log_info_errno(error, "A master did not answer the vote request: %m");
+        else if (answer->granted)
+                v->granted++;
+        else
+                log_info("Master %s refused its vote (%s)", strempty(answer->server), strempty(answer->refusal));
+        if (--v->pending == 0)
+                vote_round_finish(v);
+}
+
+/* This node's own vote goes through the same rule as everybody else's. ret_refusal: a short word for the
+ * requester when refused. */
+static bool grant_vote(NodeRole *r, const char *candidate, const char **ret_refusal)
+{
+        static const char *const words[_ELECTION_REFUSAL_MAX] = {
+                [ELECTION_GRANTED] = NULL,
+                [ELECTION_REFUSED_VOTED_OTHER] = "voted-other",
+                [ELECTION_REFUSED_CLUSTER_EXISTS] = "cluster-exists",
+                [ELECTION_REFUSED_INVALID] = "invalid",
+        };
+        uint64_t now = 0;
+        bool cluster_exists = node_state_is_member(bootstrap_state(r->bootstrap)) || r->view.ready_master;
+        ElectionRefusal v;
+
+        (void)sd_event_now(r->event, CLOCK_MONOTONIC, &now);
+        v = election_grant(bootstrap_vote(r->bootstrap), candidate, cluster_exists, now, VOTE_LEASE_USEC);
+        if (ret_refusal)
+                *ret_refusal = words[v];
+        if (v == ELECTION_GRANTED) {
+                bootstrap_save(r->bootstrap); /* before anyone learns of the vote */
+                return true;
+        }
+        log_info("Refusing the vote to %s: %s", candidate, election_refusal_to_string(v));
+        return false;
+}
+
+static int op_request_votes(void *userdata, BootstrapVotesDone done, void *d)
+{
+        NodeRole *r = userdata;
+        ExchangeQuery q = {.op = EXCHANGE_OP_VOTE};
+        char addr[INET_ADDRSTRLEN];
+        VoteRound *v;
+
+        v = calloc(1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        *v = (VoteRound){.role = r, .done = done, .userdata = d};
+        r->votes = v;
+        v->granted = grant_vote(r, r->self_id, NULL) ? 1 : 0;
+        v->pending = 1; /* held until every request is sent */
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->role != ROLE_MASTER || streq(p->id, r->self_id) || p->address.s_addr == 0)
+                        continue;
+                inet_ntop(AF_INET, &p->address, addr, sizeof addr);
+                if (v->n_calls < MAX_MASTERS &&
+                    exchange_client_request(r->client, addr, p->port, &q, on_vote, v, &v->calls[v->n_calls]) >= 0) {
+                        v->n_calls++;
+                        v->pending++;
+                }
+        }
+        if (--v->pending == 0)
+                vote_round_finish(v);
+        return 0;
+}
+
+static void vote_round_cancel(NodeRole *r)
+{
+        if (!r->votes)
+                return;
+        for (size_t i = 0; i < r->votes->n_calls; i++)
+                exchange_client_call_cancel(r->votes->calls[i]);
+        free(r->votes);
+        r->votes = NULL;
+}
+
+/* ---- join material ---- */
+
+static const Peer *pick_ready_master(const NodeRole *r)
+{
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->role == ROLE_MASTER && streq(p->phase, "ready") && p->address.s_addr != 0 &&
+                    !streq(p->id, r->self_id))
+                        return p;
+        }
+        return NULL;
+}
+
+static void on_material(void *userdata, int error, const ExchangeAnswer *a)
+{
+        NodeRole *r = userdata;
+        BootstrapMaterial m = {};
+
+        r->material_call = NULL;
+        if (error >= 0) {
+                snprintf(m.token, sizeof m.token, "%s", strempty(a->join.token));
+                snprintf(m.ca_hash, sizeof m.ca_hash, "%s", strempty(a->join.ca_cert_hash));
+                snprintf(m.certificate_key, sizeof m.certificate_key, "%s", strempty(a->join.certificate_key));
+                snprintf(m.server, sizeof m.server, "%s", strempty(a->server));
+                log_info("Got join material from %s (CA %s)", m.server, m.ca_hash);
+        } else
+                log_info_errno(error, "No join material yet: %m");
+        r->material_done(error, error < 0 ? NULL : &m, r->done_userdata);
+        erase(&m, sizeof m);
+}
+
+static int op_fetch_material(void *userdata, bool control_plane, BootstrapMaterialDone done, void *d)
+{
+        NodeRole *r = userdata;
+        const Peer *p = pick_ready_master(r);
+        ExchangeQuery q = {.op = EXCHANGE_OP_JOIN,
+                           .role = control_plane ? EXCHANGE_ROLE_CONTROL_PLANE : EXCHANGE_ROLE_WORKER};
+        char addr[INET_ADDRSTRLEN];
+
+        if (!p)
+                return -EAGAIN;
+        r->material_done = done;
+        r->done_userdata = d;
+        inet_ntop(AF_INET, &p->address, addr, sizeof addr);
+        log_info("Asking master %s for %s join material", p->id, control_plane ? "control-plane" : "worker");
+        return exchange_client_request(r->client, addr, p->port, &q, on_material, r, &r->material_call);
+}
+
+static void on_joined_reported(void *userdata, int error, const ExchangeAnswer *a)
+{
+        if (error < 0)
+                log_debug_errno(error, "Could not report the join result, ignoring: %m");
+}
+
+static void op_report_joined(void *userdata, const BootstrapMaterial *m, bool control_plane, bool success)
+{
+        NodeRole *r = userdata;
+        const Peer *p = find_peer(r, m->server);
+        ExchangeQuery q = {.op = EXCHANGE_OP_JOINED,
+                           .role = control_plane ? EXCHANGE_ROLE_CONTROL_PLANE : EXCHANGE_ROLE_WORKER,
+                           .result = success ? EXCHANGE_RESULT_OK : EXCHANGE_RESULT_FAILED};
+        char addr[INET_ADDRSTRLEN];
+
+        if (!p)
+                return;
+        inet_ntop(AF_INET, &p->address, addr, sizeof addr);
+        (void)exchange_client_request(r->client, addr, p->port, &q, on_joined_reported, r, NULL);
+}
+
+/* ---- kubeadm ---- */
+
+static bool succeeded(const SpawnResult *res, char *detail, size_t size)
+{
+        char how[96];
+
+        if (res->error == 0 && !res->timed_out && !res->signal && res->exit_code == 0)
+                return true;
+        snprintf(detail, size, "kubeadm %s", spawn_result_describe(res, how, sizeof how));
+        return false;
+}
+
+static void remove_config_file(NodeRole *r)
+{
+        if (r->config_path) {
+                (void)unlink(r->config_path);
+                free(r->config_path);
+                r->config_path = NULL;
+        }
+}
+
+static void on_kubeadm(const SpawnResult *res, void *userdata)
+{
+        NodeRole *r = userdata;
+        char detail[128];
+        bool ok = succeeded(res, detail, sizeof detail);
+
+        r->child = NULL;
+        remove_config_file(r);
+        erase(&r->material, sizeof r->material);
+        r->done(ok ? 0 : -EIO, ok ? NULL : detail, r->done_userdata);
+}
+
+/* Renders the configuration for r->next_verb into a 0600 file (it holds the token and certificate key). */
+static int write_kubeadm_config(NodeRole *r, KubeadmApi api)
+{
+        char token[BOOTSTRAP_TOKEN_SIZE], key[CERTIFICATE_KEY_SIZE];
+        _cleanup_free_ char *text = NULL;
+        int q;
+
+        if (r->next_verb == KUBEADM_INIT) {
+                q = bootstrap_token_generate(token);
+                if (q >= 0)
+                        q = certificate_key_generate(key);
+                if (q < 0)
+                        return q;
+                KubeadmInitParams p = {.api = api,
+                                       .config = r->config,
+                                       .node_name = r->hostname,
+                                       .advertise_address = r->address,
+                                       .kubernetes_version = r->config->kubernetes_version ?: r->kubeadm_version,
+                                       .token = token,
+                                       .certificate_key = key};
+                q = kubeadm_init_conf_render(&p, &text);
+        } else {
+                KubeadmJoinParams p = {.api = api,
+                                       .config = r->config,
+                                       .node_name = r->hostname,
+                                       .advertise_address = r->address,
+                                       .control_plane = r->control_plane,
+                                       .token = r->material.token,
+                                       .ca_hash = r->material.ca_hash,
+                                       .certificate_key = r->control_plane ? r->material.certificate_key : NULL};
+                q = kubeadm_join_conf_render(&p, &text);
+        }
+        erase(token, sizeof token);
+        erase(key, sizeof key);
+        if (q < 0)
+                return q;
+        if (asprintf(&r->config_path, "%s/kubeadm-%s.json", r->runtime_dir, kubeadm_verb_to_string(r->next_verb)) < 0) {
+                r->config_path = NULL;
+                erase(text, strlen(text));
+                return -ENOMEM;
+        }
+        q = write_file_atomic(r->config_path, text, strlen(text), 0600);
+        erase(text, strlen(text));
+        return q;
+}
+
+static void on_version(const SpawnResult *res, void *userdata)
+{
+        NodeRole *r = userdata;
+        char detail[128];
+        KubeadmApi api;
+        int q;
+
+        r->child = NULL;
+        if (!succeeded(res, detail, sizeof detail)) {
+                r->done(-EIO, detail, r->done_userdata);
+                return;
+        }
+        snprintf(r->kubeadm_version, sizeof r->kubeadm_version, "%.*s", (int)strcspn(res->output, " \r\n"),
+                 res->output);
+        if (kubeadm_api_from_version(r->kubeadm_version, &api) < 0) {
+                snprintf(detail, sizeof detail, "kubeadm reports an unknown version '%.20s'", r->kubeadm_version);
+                r->done(-EPROTO, detail, r->done_userdata);
+                return;
+        }
+        log_info("kubeadm %s: configuration API %s", r->kubeadm_version, kubeadm_api_to_string(api));
+        q = write_kubeadm_config(r, api);
+        if (q >= 0)
+                q = kubeadm_run(r->event, r->next_verb, r->config_path, on_kubeadm, r, &r->child);
+        if (q < 0) {
+                remove_config_file(r);
+                r->done(q, "could not prepare the kubeadm configuration", r->done_userdata);
+        }
+}
+
+/* kubeadm version first: it decides the configuration API and, unless cluster.txt names one, the
+ * Kubernetes version. */
+static int start_kubeadm(NodeRole *r, KubeadmVerb verb, BootstrapDone done, void *d)
+{
+        r->done = done;
+        r->done_userdata = d;
+        r->next_verb = verb;
+        return kubeadm_run(r->event, KUBEADM_VERSION, NULL, on_version, r, &r->child);
+}
+
+static int op_kubeadm_init(void *userdata, BootstrapDone done, void *d)
+{
+        return start_kubeadm(userdata, KUBEADM_INIT, done, d);
+}
+
+static int op_kubeadm_join(void *userdata, const BootstrapMaterial *m, bool control_plane, BootstrapDone done, void *d)
+{
+        NodeRole *r = userdata;
+
+        r->material = *m;
+        r->control_plane = control_plane;
+        return start_kubeadm(r, KUBEADM_JOIN, done, d);
+}
+
+static int op_kubeadm_reset(void *userdata, BootstrapDone done, void *d)
+{
+        NodeRole *r = userdata;
+
+        r->done = done;
+        r->done_userdata = d;
+        return kubeadm_run(r->event, KUBEADM_RESET, NULL, on_kubeadm, r, &r->child);
+}
+
+static void on_cni(const SpawnResult *res, void *userdata)
+{
+        NodeRole *r = userdata;
+        char how[96], detail[128];
+        bool ok = res->error == 0 && !res->timed_out && !res->signal && res->exit_code == 0;
+
+        r->child = NULL;
+        if (!ok)
+                snprintf(detail, sizeof detail, "kubectl apply %s", spawn_result_describe(res, how, sizeof how));
+        r->done(ok ? 0 : -EIO, ok ? NULL : detail, r->done_userdata);
+}
+
+static void on_kubectl_line(const char *line, void *userdata)
+{
+        log_info("kubectl: %s", line);
+}
+
+static int op_apply_cni(void *userdata, BootstrapDone done, void *d)
+{
+        NodeRole *r = userdata;
+        _cleanup_free_ char *manifest = NULL;
+
+        if (r->config->cni == CNI_NONE) {
+                log_info("cni=none: no pod network applied");
+                done(0, NULL, d);
+                return 0;
+        }
+        if (asprintf(&manifest, CNI_DIR "/%s.yaml", cni_to_string(r->config->cni)) < 0)
+                return -ENOMEM;
+        if (access(manifest, R_OK) < 0) {
+                log_error("No manifest for cni=%s at %s", cni_to_string(r->config->cni), manifest);
+                done(-ENOENT, "the pod network's manifest is missing from this image", d);
+                return 0;
+        }
+        r->done = done;
+        r->done_userdata = d;
+        char *argv[] = {(char *)"kubectl",
+                        (char *)"--kubeconfig",
+                        (char *)ADMIN_CONF,
+                        (char *)"apply",
+                        (char *)"-f",
+                        manifest,
+                        NULL};
+        SpawnOptions o = {.argv = argv,
+                          .timeout_usec = KUBEADM_SHORT_TIMEOUT,
+                          .on_line = on_kubectl_line,
+                          .on_done = on_cni,
+                          .userdata = r};
+        return spawn_start(r->event, &o, &r->child);
+}
+
+/* ---- state, timer, phase ---- */
+
+static int op_save_state(void *userdata, const NodeState *s)
+{
+        NodeRole *r = userdata;
+        return node_state_save(r->state_dir, s);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        NodeRole *r = userdata;
+
+        build_view(r);
+        bootstrap_timer(r->bootstrap, &r->view);
+        return 0;
+}
+
+static int op_schedule(void *userdata, uint64_t usec)
+{
+        NodeRole *r = userdata;
+        int q;
+
+        if (r->timer) {
+                q = sd_event_source_set_time_relative(r->timer, usec);
+                if (q >= 0)
+                        q = sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
+                return q;
+        }
+        return sd_event_add_time_relative(r->event, &r->timer, CLOCK_MONOTONIC, usec, 0, on_timer, r);
+}
+
+static void op_phase_changed(void *userdata, BootstrapPhase phase, const char *detail)
+{
+        NodeRole *r = userdata;
+
+        if (phase == BOOTSTRAP_PHASE_FAILED || phase == BOOTSTRAP_PHASE_PREFLIGHT)
+                log_error("%s: %s", bootstrap_phase_to_string(phase),
+                          strempty(detail ?: bootstrap_problem(r->bootstrap)));
+        else if (detail)
+                log_notice("%s: %s", bootstrap_phase_to_string(phase), detail);
+        r->changed(r->userdata);
+}
+
+static const BootstrapOps node_ops = {
+        .preflight_probe = op_preflight_probe,
+        .preflight_fix = op_preflight_fix,
+        .probe_endpoint = op_probe_endpoint,
+        .request_votes = op_request_votes,
+        .fetch_material = op_fetch_material,
+        .report_joined = op_report_joined,
+        .kubeadm_init = op_kubeadm_init,
+        .kubeadm_join = op_kubeadm_join,
+        .kubeadm_reset = op_kubeadm_reset,
+        .apply_cni = op_apply_cni,
+        .save_state = op_save_state,
+        .schedule = op_schedule,
+        .phase_changed = op_phase_changed,
+};
+
+/* ---- the exchange server's provider (masters) ---- */
+
+typedef struct JoinRequest {
+        NodeRole *role;
+        ExchangeCall *call;
+        bool control_plane;
+} JoinRequest;
+
+static void provider_status(void *userdata, ExchangeStatus *ret)
+{
+        NodeRole *r = userdata;
+
+        *ret = (ExchangeStatus){.node = r->self_id,
+                                .role = role_to_string(r->config->role),
+                                .phase = node_role_phase(r),
+                                .version = PIAGENT_VERSION};
+}
+
+static void on_material_made(int error, const char *detail, const BootstrapMaterial *m, void *userdata)
+{
+        JoinRequest *j = userdata;
+        NodeRole *r = j->role;
+        char endpoint[INET_ADDRSTRLEN + 8], vip[INET_ADDRSTRLEN];
+
+        if (error < 0) {
+                log_warning("Could not make join material for %s: %s", exchange_call_get_node(j->call),
+                            strempty(detail));
+                exchange_call_return_error(j->call, error == -EAGAIN ? -EAGAIN : -EIO);
+                free(j);
+                return;
+        }
+        inet_ntop(AF_INET, &r->config->vip.addr, vip, sizeof vip);
+        snprintf(endpoint, sizeof endpoint, "%s:%u", vip, r->config->api_port);
+        log_struct(LOG_NOTICE, 0, LOG_FIELDS("PIAGENT_PEER", exchange_call_get_node(j->call)),
+                   "Handing %s join material to %s", j->control_plane ? "control-plane" : "worker",
+                   exchange_call_get_node(j->call));
+        exchange_call_return_join(j->call, &(ExchangeJoinMaterial){
+                                                   .endpoint = endpoint,
+                                                   .token = m->token,
+                                                   .ca_cert_hash = m->ca_hash,
+                                                   .certificate_key = j->control_plane ? m->certificate_key : NULL,
+                                           });
+        free(j);
+}
+
+static int provider_join(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role)
+{
+        NodeRole *r = userdata;
+        KubeadmApi api;
+        JoinRequest *j;
+        int q;
+
+        if (!r->bootstrap || bootstrap_phase(r->bootstrap) != BOOTSTRAP_PHASE_READY)
+                return -EAGAIN;
+        /* The configuration API for upload-certs: from the kubeadm version seen at bootstrap; a master that is
+         * ready since a reboot asks kubeadm again on its own next run, until then the newest API. */
+        if (kubeadm_api_from_version(r->kubeadm_version, &api) < 0)
+                api = KUBEADM_V1BETA4;
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        *j = (JoinRequest){.role = r, .call = call, .control_plane = role == EXCHANGE_ROLE_CONTROL_PLANE};
+        JoinMaterialParams p = {.config = r->config,
+                                .api = api,
+                                .self_id = r->self_id,
+                                .node_name = r->hostname,
+                                .address = r->address,
+                                .kubernetes_version =
+                                        r->config->kubernetes_version
+                                                ?: (r->kubeadm_version[0] ? r->kubeadm_version : "v1.31.0"),
+                                .ca_file = CA_FILE,
+                                .runtime_dir = r->runtime_dir,
+                                .control_plane = j->control_plane};
+        q = join_material_create(r->event, &p, on_material_made, j);
+        if (q < 0)
+                free(j);
+        return q;
+}
+
+static int provider_vote(void *userdata, ExchangeCall *call, const char *node)
+{
+        NodeRole *r = userdata;
+
+        const char *refusal = NULL;
+        bool granted;
+
+        if (!r->bootstrap)
+                return -EAGAIN;
+        granted = grant_vote(r, node, &refusal);
+        exchange_call_return_vote(call, granted, refusal);
+        return 0;
+}
+
+static int provider_ca(void *userdata, ExchangeCall *call)
+{
+        NodeRole *r = userdata;
+        _cleanup_free_ char *pem = NULL;
+        int q;
+
+        if (!r->bootstrap || !node_state_is_member(bootstrap_state(r->bootstrap)))
+                return -EAGAIN;
+        q = read_file_full(CA_FILE, 64 * 1024, &pem, NULL);
+        if (q < 0)
+                return log_warning_errno(q, "Cannot read %s for a CA request: %m", CA_FILE);
+        exchange_call_return_ca(call, pem);
+        return 0;
+}
+
+static int provider_joined(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success)
+{
+        log_struct(success ? LOG_NOTICE : LOG_WARNING, 0, LOG_FIELDS("PIAGENT_PEER", node), "%s %s as %s", node,
+                   success ? "joined" : "failed to join", exchange_role_to_string(role));
+        exchange_call_return_ok(call);
+        return 0;
+}
+
+static const ExchangeProvider master_provider = {
+        .status = provider_status,
+        .join = provider_join,
+        .vote = provider_vote,
+        .ca = provider_ca,
+        .joined = provider_joined,
+};
+
+/* ---- lifecycle ---- */
+
+const char *node_role_phase(const NodeRole *r)
+{
+        if (r->broken_state || !r->bootstrap)
+                return "failed";
+        return bootstrap_phase_to_string(bootstrap_phase(r->bootstrap));
+}
+
+const char *node_role_problem(const NodeRole *r)
+{
+        if (r->broken_state || !r->bootstrap)
+                return r->problem;
+        return bootstrap_problem(r->bootstrap);
+}
+
+void node_role_update(NodeRole *r, const PeerSet *peers)
+{
+        r->peers = peers;
+        if (!r->bootstrap)
+                return;
+        build_view(r);
+        bootstrap_tick(r->bootstrap, &r->view);
+}
+
+void node_role_start(NodeRole *r, const PeerSet *peers)
+{
+        node_role_update(r, peers);
+}
+
+static int load_state(NodeRole *r, NodeState *ret)
+{
+        int q = node_state_load(r->state_dir, ret);
+
+        if (q == -ENOENT) {
+                *ret = (NodeState){.role = _ROLE_INVALID};
+                return 0;
+        }
+        if (q < 0) {
+                snprintf(r->problem, sizeof r->problem,
+                         "%s/" NODE_STATE_FILE " is damaged (%s): this node does nothing until a person looks at it; "
+                         "'piagent reset' starts over",
+                         r->state_dir, strerror(-q));
+                log_error("%s", r->problem);
+                return q;
+        }
+        if (node_state_is_member(ret) && ret->role != r->config->role) {
+                snprintf(r->problem, sizeof r->problem,
+                         "This node is part of the cluster as a %s, but role.txt now says %s: refusing to change "
+                         "it. Put role=%s back, or run 'piagent reset' to rebuild the node deliberately",
+                         role_to_string(ret->role), role_to_string(r->config->role), role_to_string(ret->role));
+                log_error("%s", r->problem);
+                return -EEXIST;
+        }
+        return 0;
+}
+
+int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed, void *userdata, NodeRole **ret)
+{
+        NodeRole *r;
+        NodeState state;
+        int q;
+
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        r->event = sd_event_ref(e);
+        r->config = p->config;
+        r->address = p->address;
+        r->changed = changed;
+        r->userdata = userdata;
+        r->self_id = strdup(p->self_id);
+        r->hostname = strdup(p->hostname);
+        r->state_dir = strdup(p->state_dir);
+        r->runtime_dir = strdup(p->runtime_dir);
+        if (!r->self_id || !r->hostname || !r->state_dir || !r->runtime_dir) {
+                node_role_free(r);
+                return -ENOMEM;
+        }
+        q = mkdir_parents(r->runtime_dir, 0700);
+        if (q >= 0)
+                q = exchange_client_new(e, p->config->secret, p->self_id, NULL, &r->client);
+        if (q < 0) {
+                node_role_free(r);
+                return q;
+        }
+
+        if (load_state(r, &state) < 0)
+                r->broken_state = true;
+        else {
+                q = bootstrap_new(&node_ops, r, p->config, p->self_id, &state, &r->bootstrap);
+                if (q < 0) {
+                        node_role_free(r);
+                        return q;
+                }
+        }
+
+        /* Masters serve votes, join material and the CA. Workers serve nothing. */
+        if (p->config->role == ROLE_MASTER && r->bootstrap) {
+                ExchangeServerOptions o = {.http = {.port = p->config->exchange_port}};
+                q = exchange_server_new(e, p->config->secret, &o, &master_provider, r, &r->server);
+                if (q < 0) {
+                        log_error_errno(q, "Cannot serve the exchange on port %u: %m", p->config->exchange_port);
+                        node_role_free(r);
+                        return q;
+                }
+        }
+        *ret = r;
+        return 0;
+}
+
+NodeRole *node_role_free(NodeRole *r)
+{
+        if (!r)
+                return NULL;
+        exchange_server_free(r->server);
+        vote_round_cancel(r);
+        exchange_client_call_cancel(r->material_call);
+        exchange_client_free(r->client);
+        tcp_probe_cancel(r->probe);
+        spawn_cancel(r->child);
+        remove_config_file(r);
+        sd_event_source_disable_unref(r->timer);
+        bootstrap_free(r->bootstrap);
+        erase(&r->material, sizeof r->material);
+        sd_event_unref(r->event);
+        free(r->self_id);
+        free(r->hostname);
+        free(r->state_dir);
+        free(r->runtime_dir);
+        free(r);
+        return NULL;
+}

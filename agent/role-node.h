@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The master and worker roles in the daemon: the phase machine (bootstrap.h) wired to the real world —
+ * preflight on this node, the endpoint gate (VIP:api_port), votes and join material over the exchange,
+ * kubeadm, the state file — and, on masters, the exchange server that hands out votes, join material and the
+ * CA to the others. */
+
+#include <netinet/in.h>
+#include <systemd/sd-event.h>
+
+#include "bootstrap.h"
+#include "config.h"
+#include "peer-set.h"
+
+typedef struct NodeRole NodeRole;
+
+typedef struct NodeRoleParams {
+        const Config *config;
+        const char *self_id;
+        const char *hostname;
+        struct in_addr address; /* this node's address on the cluster interface */
+        const char *state_dir;
+        const char *runtime_dir; /* 0700, for kubeadm configuration files holding secrets */
+} NodeRoleParams;
+
+/* The phase or the problem changed (for STATUS= and the TXT record). */
+typedef void (*NodeRoleChanged)(void *userdata);
+
+int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed, void *userdata, NodeRole **ret);
+NodeRole *node_role_free(NodeRole *r);
+
+/* Starts the machine (after discovery has started). */
+void node_role_start(NodeRole *r, const PeerSet *peers);
+/* The peers changed. */
+void node_role_update(NodeRole *r, const PeerSet *peers);
+
+/* The phase as published ("preflight", "electing", "ready"...), and the current problem in words or NULL. */
+const char *node_role_phase(const NodeRole *r);
+const char *node_role_problem(const NodeRole *r);
