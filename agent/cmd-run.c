@@ -14,7 +14,7 @@
 static void help(void)
 {
         printf("Usage: piagent run [--boot-dir DIR] [--state-dir DIR] [--status-socket PATH]\n"
-               "                   [--set-hostname auto|yes|no] [--debug]\n"
+               "                   [--set-hostname auto|yes|no] [--roles auto|yes|no] [--debug]\n"
                "\n"
                "Run the agent (normally started by piagent.service). Reads role.txt and cluster.txt, and\n"
                "waits for them to be fixed if they are invalid, without touching the node.\n"
@@ -26,6 +26,8 @@ static void help(void)
                "  --set-hostname WHEN  set the unique host name through hostname1: yes, no, or auto\n"
                "                    (the default: only when run by systemd, so that a test run leaves the\n"
                "                    machine's name alone)\n"
+               "  --roles WHEN      act on the role (configure keepalived and HAProxy, run kubeadm): yes,\n"
+               "                    no, or auto (the default: only when run by systemd)\n"
                "  --debug           log protocol detail\n"
                "  -h, --help        show this help\n");
 }
@@ -37,17 +39,18 @@ int cmd_run(int argc, char **argv)
                 {"state-dir", required_argument, NULL, 's'},
                 {"status-socket", required_argument, NULL, 'S'},
                 {"set-hostname", required_argument, NULL, 'H'},
+                {"roles", required_argument, NULL, 'R'},
                 {"debug", no_argument, NULL, 'd'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         /* systemd sets INVOCATION_ID for every unit it runs. */
-        ManagerOptions o = {.manage_hostname = !!getenv("INVOCATION_ID")};
+        ManagerOptions o = {.manage_hostname = !!getenv("INVOCATION_ID"), .roles = !!getenv("INVOCATION_ID")};
         _cleanup_manager_ Manager *m = NULL;
         int opt, r;
 
         optind = 1;
-        while ((opt = getopt_long(argc, argv, "b:s:S:H:dh", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, "b:s:S:H:R:dh", options, NULL)) >= 0)
                 switch (opt) {
                 case 'b':
                         o.boot_dir = optarg;
@@ -63,6 +66,14 @@ int cmd_run(int argc, char **argv)
                                 o.manage_hostname = streq(optarg, "yes");
                         else if (!streq(optarg, "auto")) {
                                 fprintf(stderr, "piagent run: --set-hostname takes auto, yes or no\n");
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'R':
+                        if (streq(optarg, "yes") || streq(optarg, "no"))
+                                o.roles = streq(optarg, "yes");
+                        else if (!streq(optarg, "auto")) {
+                                fprintf(stderr, "piagent run: --roles takes auto, yes or no\n");
                                 return EXIT_USAGE;
                         }
                         break;

@@ -10,4 +10,5 @@ int cmd_secret(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_exchange(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
 int cmd_status(int argc, char **argv);

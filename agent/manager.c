@@ -12,11 +12,16 @@
 #include "cluster-tag.h"
 #include "config-load.h"
 #include "discovery.h"
+#include "fileio.h"
 #include "identity-setup.h"
+#include "if-addr.h"
 #include "log.h"
 #include "manager.h"
 #include "notify.h"
+#include "role-lb.h"
+#include "role-node.h"
 #include "secret.h"
+#include "state-lock.h"
 #include "status-json.h"
 #include "status-server.h"
 
@@ -40,7 +45,23 @@ struct Manager {
         char tag[CLUSTER_TAG_SIZE]; /* of the configuration in use */
         NodeIdentity ident;
         bool ident_ready;
+
+        /* The role, once the node has its identity and is discoverable. The roles keep pointers into
+         * role_config, the configuration they were started with. */
+        bool roles_enabled;
+        char *runtime_dir;
+        int lock_fd;
+        Config *role_config;
+        LbRole *lb;
+        NodeRole *node;
+        sd_event_source *role_retry;
+        char role_phase[33]; /* as published */
+        bool role_change_pending;
 };
+
+static void manager_roles_stop(Manager *m);
+static void manager_roles_start(Manager *m);
+static void manager_role_changed(Manager *m);
 
 Phase manager_get_phase(const Manager *m)
 {
@@ -66,12 +87,18 @@ static void manager_update_status(Manager *m)
         unsigned n[_ROLE_MAX];
         size_t total = peer_set_size(peers);
 
+        const char *problem = m->node ? node_role_problem(m->node) : m->lb ? lb_problem(lb_role_lb(m->lb)) : NULL;
+        const char *phase = m->role_phase[0] ? m->role_phase : phase_to_string(m->phase);
+
         if (m->phase < PHASE_DISCOVERING || !m->config || !m->ident_ready)
                 return;
         peer_set_count_roles(peers, n);
-        manager_status(m, "%s %s: %s, %zu peer%s (%u lb, %u master, %u worker)%s", role_to_string(m->config->role),
-                       m->ident.hostname, phase_to_string(m->phase), total, total == 1 ? "" : "s", n[ROLE_LB],
-                       n[ROLE_MASTER], n[ROLE_WORKER], st == MDNS_RUNNING ? "" : "; waiting for avahi-daemon");
+        manager_status(m, "%s %s: %s%s, %zu peer%s (%u lb, %u master, %u worker)%s%s%s%s",
+                       role_to_string(m->config->role), m->ident.hostname, phase,
+                       m->lb && lb_holds_vip(lb_role_lb(m->lb)) ? " (holds the VIP)" : "", total, total == 1 ? "" : "s",
+                       n[ROLE_LB], n[ROLE_MASTER], n[ROLE_WORKER],
+                       st == MDNS_RUNNING ? "" : "; waiting for avahi-daemon", problem ? "; " : "", strempty(problem),
+                       m->role_change_pending ? "; boot files changed: restart piagent to apply" : "");
 }
 
 static void manager_set_phase(Manager *m, Phase p)
@@ -171,8 +198,23 @@ static int config_apply(Manager *m, Config *c)
                    m->boot_dir);
 
         restart = !m->config || identity_differs(m->config, c);
-        config_free(m->config);
+        if (m->config != m->role_config)
+                config_free(m->config);
         m->config = c;
+        if (m->node) {
+                /* A master or worker may be in the middle of kubeadm: never pull the rug from under it. */
+                log_notice("The boot files changed; a master or worker applies that when piagent restarts "
+                           "(systemctl restart piagent)");
+                m->role_change_pending = true;
+                manager_update_status(m);
+                return 0;
+        }
+        if (m->lb) {
+                /* A load balancer is re-rendered from the new configuration at once. */
+                manager_roles_stop(m);
+                if (!restart)
+                        manager_roles_start(m);
+        }
         if (!restart) {
                 manager_update_status(m);
                 return 0;
@@ -241,6 +283,7 @@ static void on_identity_ready(const NodeIdentity *ident, void *userdata)
                                           });
         if (r < 0)
                 log_error_errno(r, "Failed to start discovery: %m");
+        manager_roles_start(m);
         manager_update_status(m);
 }
 
@@ -261,7 +304,125 @@ static void on_mdns_daemon_owner(const char *name, bool owned, void *userdata)
 
 static void on_discovery_changed(void *userdata)
 {
-        manager_update_status(userdata);
+        Manager *m = userdata;
+
+        if (m->lb)
+                lb_role_update(m->lb, discovery_peers(m->discovery));
+        if (m->node)
+                node_role_update(m->node, discovery_peers(m->discovery));
+        manager_update_status(m);
+}
+
+/* ---- the role ---- */
+
+static void manager_publish_role_phase(Manager *m, const char *phase)
+{
+        int r;
+
+        if (streq(m->role_phase, phase))
+                return;
+        snprintf(m->role_phase, sizeof m->role_phase, "%s", phase);
+        (void)log_set_context("PIAGENT_PHASE", phase);
+        log_notice("Phase: %s", phase);
+        r = discovery_set_phase(m->discovery, phase);
+        if (r < 0)
+                log_warning_errno(r, "Failed to publish the new phase on mDNS, ignoring: %m");
+}
+
+static void manager_role_changed(Manager *m)
+{
+        if (m->lb)
+                manager_publish_role_phase(m, lb_is_ready(lb_role_lb(m->lb)) ? "ready" : "configuring");
+        else if (m->node)
+                manager_publish_role_phase(m, node_role_phase(m->node));
+        manager_update_status(m);
+}
+
+static void on_lb_changed(Lb *lb, void *userdata)
+{
+        manager_role_changed(userdata);
+}
+
+static void on_node_changed(void *userdata)
+{
+        manager_role_changed(userdata);
+}
+
+static int on_role_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+
+        m->role_retry = sd_event_source_disable_unref(m->role_retry);
+        manager_roles_start(m);
+        return 0;
+}
+
+static void manager_roles_retry(Manager *m, const char *why)
+{
+        manager_status(m, "%s %s: %s", role_to_string(m->config->role), m->ident.hostname, why);
+        if (!m->role_retry)
+                (void)sd_event_add_time_relative(m->event, &m->role_retry, CLOCK_MONOTONIC, 2 * 1000000ULL, 0,
+                                                 on_role_retry, m);
+}
+
+static void manager_roles_start(Manager *m)
+{
+        struct in_addr address;
+        int r;
+
+        if (!m->roles_enabled || !m->config || !m->ident_ready || m->lb || m->node)
+                return;
+        r = interface_ipv4_address(m->ident.netif.name, m->config->vip.addr, &address);
+        if (r < 0) {
+                manager_roles_retry(m, "waiting for an IPv4 address on the cluster interface");
+                return;
+        }
+        m->role_config = m->config;
+        if (m->config->role == ROLE_LB)
+                r = lb_role_new(m->event, m->bus,
+                                &(LbRoleParams){.config = m->role_config,
+                                                .self_id = m->ident.id,
+                                                .hostname = m->ident.hostname,
+                                                .interface = m->ident.netif.name,
+                                                .address = address,
+                                                .state_dir = m->state_dir},
+                                on_lb_changed, m, &m->lb);
+        else {
+                _cleanup_free_ char *dir = NULL;
+                if (asprintf(&dir, "%s/kubeadm", m->runtime_dir) < 0)
+                        return;
+                r = node_role_new(m->event,
+                                  &(NodeRoleParams){.config = m->role_config,
+                                                    .self_id = m->ident.id,
+                                                    .hostname = m->ident.hostname,
+                                                    .address = address,
+                                                    .state_dir = m->state_dir,
+                                                    .runtime_dir = dir},
+                                  on_node_changed, m, &m->node);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Failed to start the %s role: %m", role_to_string(m->config->role));
+                manager_roles_retry(m, "could not start the role, retrying");
+                return;
+        }
+        if (m->lb) {
+                manager_publish_role_phase(m, "configuring");
+                lb_role_update(m->lb, discovery_peers(m->discovery));
+        } else {
+                manager_publish_role_phase(m, node_role_phase(m->node));
+                node_role_start(m->node, discovery_peers(m->discovery));
+        }
+}
+
+static void manager_roles_stop(Manager *m)
+{
+        m->lb = lb_role_free(m->lb);
+        m->node = node_role_free(m->node);
+        m->role_retry = sd_event_source_disable_unref(m->role_retry);
+        if (m->role_config && m->role_config != m->config)
+                config_free(m->role_config);
+        m->role_config = NULL;
+        m->role_phase[0] = 0;
 }
 
 static char *render_status(void *userdata)
@@ -308,25 +469,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_info("Received %s, stopping", strsignal((int)si->ssi_signo));
         notify_stopping();
         return sd_event_exit(m->event, 0);
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = 0;
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
 }
 
 /* The bus, the identity steps, mDNS (connecting at once, so that avahi-daemon is there when the node is ready to be
@@ -377,14 +519,29 @@ int manager_new(const ManagerOptions *o, Manager **ret)
         if (!m)
                 return -ENOMEM;
         m->phase = PHASE_STARTING;
+        m->lock_fd = -EBADF;
+        m->roles_enabled = o->roles;
         m->boot_dir = strdup(o->boot_dir);
         m->state_dir = strdup(o->state_dir);
-        if (!m->boot_dir || !m->state_dir)
+        {
+                const char *e = getenv("RUNTIME_DIRECTORY");
+                m->runtime_dir = o->runtime_dir ? strdup(o->runtime_dir)
+                                 : e && *e      ? strndup(e, strcspn(e, ":"))
+                                                : strdup("/run/piagent");
+        }
+        if (!m->boot_dir || !m->state_dir || !m->runtime_dir)
                 return -ENOMEM;
 
-        r = mkdir_p(m->state_dir, 0700);
+        r = mkdir_parents(m->state_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the state directory %s: %m", m->state_dir);
+        m->lock_fd = state_lock_acquire(m->state_dir);
+        if (m->lock_fd == -EBUSY)
+                return log_error_errno(m->lock_fd, "Another piagent uses %s; refusing to run twice", m->state_dir);
+        if (m->lock_fd < 0)
+                return log_error_errno(m->lock_fd, "Failed to lock %s: %m", m->state_dir);
+        if (!m->roles_enabled)
+                log_notice("Not run by systemd: discovering only; the role is not acted on (--roles=yes to act)");
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -425,6 +582,7 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         boot_watch_free(m->boot_watch);
+        manager_roles_stop(m);
         /* Freeing the mDNS client withdraws this node's records (avahi sends goodbyes). */
         status_server_free(m->status_server);
         discovery_free(m->discovery);
@@ -435,6 +593,9 @@ Manager *manager_free(Manager *m)
         free(m->last_problems);
         free(m->boot_dir);
         free(m->state_dir);
+        free(m->runtime_dir);
+        if (m->lock_fd >= 0)
+                close(m->lock_fd);
         free(m);
         return NULL;
 }

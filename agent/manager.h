@@ -15,6 +15,9 @@ typedef struct ManagerOptions {
         const char *state_dir;     /* persistent state (node id, phase) */
         const char *status_socket; /* NULL: status_socket_path() */
         bool manage_hostname;      /* set the host name through hostname1 (false: leave the system's alone) */
+        bool roles;                /* act on the role: configure keepalived/HAProxy, run kubeadm (false: only
+                                    * discover; a developer's run outside systemd must not touch the machine) */
+        const char *runtime_dir;   /* NULL: $RUNTIME_DIRECTORY, else /run/piagent */
 } ManagerOptions;
 
 int manager_new(const ManagerOptions *o, Manager **ret);
