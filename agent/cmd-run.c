@@ -27,7 +27,8 @@ static void help(void)
                "                    (the default: only when run by systemd, so that a test run leaves the\n"
                "                    machine's name alone)\n"
                "  --roles WHEN      act on the role (configure keepalived and HAProxy, run kubeadm): yes,\n"
-               "                    no, or auto (the default: only when run by systemd)\n"
+               "                    no, or auto (the default: only when run by systemd; $PIAGENT_ROLES=yes|no\n"
+               "                    changes the default)\n"
                "  --debug           log protocol detail\n"
                "  -h, --help        show this help\n");
 }
@@ -46,8 +47,13 @@ int cmd_run(int argc, char **argv)
         };
         /* systemd sets INVOCATION_ID for every unit it runs. */
         ManagerOptions o = {.manage_hostname = !!getenv("INVOCATION_ID"), .roles = !!getenv("INVOCATION_ID")};
+        const char *roles_env = getenv("PIAGENT_ROLES");
         _cleanup_manager_ Manager *m = NULL;
         int opt, r;
+
+        /* PIAGENT_ROLES=no in a unit drop-in: discovery-only test beds. */
+        if (roles_env && (streq(roles_env, "yes") || streq(roles_env, "no")))
+                o.roles = streq(roles_env, "yes");
 
         optind = 1;
         while ((opt = getopt_long(argc, argv, "b:s:S:H:R:dh", options, NULL)) >= 0)
