@@ -422,7 +422,7 @@ static int daemon_start(HttpServer *s)
         s->daemon = MHD_start_daemon(
                 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access, s,
                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                MHD_OPTION_LISTEN_BACKLOG_SIZE, 128u, MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
+                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
                 s->o.idle_timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header_size,
                 MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

@@ -22,7 +22,7 @@ typedef struct HttpRequest HttpRequest;
 typedef struct HttpServerOptions {
         const char *address;       /* IPv4 address to listen on; NULL: any */
         uint16_t port;             /* 0: an ephemeral port, see http_server_get_port() */
-        unsigned max_connections;  /* 0: 64 */
+        unsigned max_connections;  /* 0: 64; more wait in the listen backlog (1024) */
         unsigned max_per_address;  /* 0: 8 */
         unsigned idle_timeout_sec; /* 0: 5 */
         uint64_t deadline_usec;    /* 0: 10 s */
