@@ -1396,7 +1396,7 @@ This is the piagent test double (tests/doubles); see docs/kubeadm-double.md.
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     t0 = time.time()
-    record = {"tool": "kubeadm", "argv": argv, "pid": os.getpid(), "time": node.rfc3339(t0), "t": round(t0, 3),
+    record = {"tool": "kubeadm", "argv": argv, "pid": os.getpid(), "time": node.rfc3339(t0), "t": t0,
               "command": None, "host": node.hostname()}
     code, run = 1, None
 

@@ -149,7 +149,7 @@ def apply(opts):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     t0 = time.time()
-    record = {"tool": "kubectl", "argv": argv, "pid": os.getpid(), "time": node.rfc3339(t0), "t": round(t0, 3),
+    record = {"tool": "kubectl", "argv": argv, "pid": os.getpid(), "time": node.rfc3339(t0), "t": t0,
               "host": node.hostname()}
     code = 1
     try:
