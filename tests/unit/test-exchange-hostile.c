@@ -309,8 +309,8 @@ static void hostile__ambiguous_framing__400(void **state)
 {
         static const char *const reqs[] = {
                 "POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n",
-                "POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
-                "chunked\r\n\r\n0\r\n\r\n",
+                ("POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+                 "\r\n0\r\n\r\n"),
                 "POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
                 "GET /v1/status HTTP/1.1\r\n\r\n", /* no Host */
         };
