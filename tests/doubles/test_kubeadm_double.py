@@ -291,6 +291,9 @@ def main():
         expect(f"server: \"https://{ENDPOINT}\"" in kc or f"server: https://{ENDPOINT}" in kc,
                "kubelet.conf does not point at the VIP")
         c.wait_for(lambda: testbed.nodes(c, m2).get("w1") == (True, []), timeout=15, what="w1 Ready as seen by m2")
+        wide = c.exec(m2, ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "get", "nodes", "-o", "wide"]).stdout
+        expect(any(ln.split()[:1] == ["w1"] and ln.split()[-1] == ADDR["w1"] for ln in wide.splitlines()),
+               f"w1's InternalIP:\n{wide}")
         journal = "".join(c.exec(n, ["journalctl", "-u", "kube-apiserver-double", "--no-pager", "-o", "cat"]).stdout
                           for n in (m1, m2))
         w1_requests = [ln for ln in journal.splitlines() if "as token:abcdef" in ln or "as node:w1" in ln]

@@ -253,8 +253,8 @@ def _manifest(name, command):
 
 
 def _unit(description, exec_args, after=None, notify=True, env=None):
-    lines = ["[Unit]", f"Description={description} (kubeadm test double)",
-             "Documentation=file:///usr/share/doc/kubeadm-double"]
+    lines = ["# Written by the kubeadm test double: docs/kubeadm-double.md in the piagent sources.",
+             "[Unit]", f"Description={description} (kubeadm test double)"]
     if after:
         lines += [f"After={after}", f"Wants={after}"]
     lines += ["", "[Service]", f"Type={'notify' if notify else 'simple'}", "NotifyAccess=main"]
@@ -786,7 +786,7 @@ def cmd_join(run):
                                    cert=b"", key=b""), 0o600)
     if not os.path.exists(ca_path):
         node.write_file(ca_path, ca_pem, 0o644)
-    ip = cp["localAPIEndpoint"]["advertiseAddress"] if cp is not None else _maybe_address()
+    ip = cp["localAPIEndpoint"]["advertiseAddress"] if cp is not None else _maybe_address(server)
     node.save_state({"role": "control-plane" if cp is not None else "worker", "init": False, "nodeName": name,
                      "advertiseAddress": ip, "bindPort": cp["localAPIEndpoint"]["bindPort"] if cp else None,
                      "certificatesDir": certdir, "etcdDataDir": _etcd_dir(cluster) if cp else None,
@@ -857,10 +857,22 @@ def cmd_join(run):
     return 0
 
 
-def _maybe_address():
+def _maybe_address(endpoint):
+    """A worker's address for its Node: the default route's, else the one
+    this node reaches the API endpoint from (the test bed has no default
+    route)."""
     try:
         return node.default_address()
     except KubeadmError:
+        pass
+    import socket
+
+    try:
+        host, port = split_host_port(endpoint)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((host, int(port)))
+            return s.getsockname()[0]
+    except (OSError, ValueError):
         return ""
 
 
