@@ -120,7 +120,12 @@ static void report(uint64_t *lat, size_t n, unsigned clients, unsigned rounds, u
 #undef PCT
 }
 
-int main(int argc, char **argv)
+typedef struct Options {
+        unsigned clients, rounds, delay_ms;
+        ExchangeQuery query;
+} Options;
+
+static int parse(int argc, char **argv, Options *o)
 {
         static const struct option options[] = {
                 {"clients", required_argument, NULL, 'c'},
@@ -129,75 +134,91 @@ int main(int argc, char **argv)
                 {"control-plane", no_argument, NULL, 'p'},
                 {},
         };
-        unsigned clients = 100, rounds = 5, delay_ms = 0, failed = 0, busy = 0;
-        ExchangeQuery q = {.op = EXCHANGE_OP_JOIN, .role = EXCHANGE_ROLE_WORKER};
-        ExchangeClient *c[MAXC];
-        static Sample samples[MAXC];
-        uint64_t *lat, wall;
-        size_t n = 0;
-        int fds[2], opt;
-        uint16_t port;
-        sd_event *e = NULL;
-        pid_t pid;
+        int opt;
 
         while ((opt = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (opt) {
                 case 'c':
-                        clients = (unsigned)atoi(optarg);
+                        o->clients = (unsigned)atoi(optarg);
                         break;
                 case 'r':
-                        rounds = (unsigned)atoi(optarg);
+                        o->rounds = (unsigned)atoi(optarg);
                         break;
                 case 'd':
-                        delay_ms = (unsigned)atoi(optarg);
+                        o->delay_ms = (unsigned)atoi(optarg);
                         break;
                 case 'p':
                         /* Serialised by the ticket: the first holds it, the others get 409 at once. */
-                        q.role = EXCHANGE_ROLE_CONTROL_PLANE;
+                        o->query.role = EXCHANGE_ROLE_CONTROL_PLANE;
                         break;
                 default:
-                        return 2;
+                        return -EINVAL;
                 }
-        if (clients == 0 || clients > MAXC || rounds == 0)
-                return 2;
-        log_set_max_level(LOG_WARNING);
+        return o->clients == 0 || o->clients > MAXC || o->rounds == 0 ? -EINVAL : 0;
+}
+
+/* Forks the server; returns its pid and port. */
+static int spawn_server(unsigned delay_ms, pid_t *ret_pid, uint16_t *ret_port)
+{
+        int fds[2];
+        pid_t pid = -1;
 
         if (pipe(fds) < 0)
-                return 1;
+                return -errno;
         pid = fork();
         if (pid == 0) {
                 close(fds[0]);
                 _exit(server_main(fds[1], delay_ms));
         }
         close(fds[1]);
-        if (pid < 0 || read(fds[0], &port, sizeof port) != sizeof port)
-                return 1;
+        if (pid < 0 || read(fds[0], ret_port, sizeof *ret_port) != sizeof *ret_port) {
+                close(fds[0]);
+                return -EIO;
+        }
         close(fds[0]);
+        *ret_pid = pid;
+        return 0;
+}
 
-        if (sd_event_new(&e) < 0)
+int main(int argc, char **argv)
+{
+        Options o = {.clients = 100, .rounds = 5, .query = {.op = EXCHANGE_OP_JOIN, .role = EXCHANGE_ROLE_WORKER}};
+        unsigned failed = 0, busy = 0;
+        ExchangeClient *c[MAXC];
+        static Sample samples[MAXC];
+        uint64_t *lat, wall;
+        size_t n = 0;
+        uint16_t port;
+        sd_event *e = NULL;
+        pid_t pid = -1;
+
+        if (parse(argc, argv, &o) < 0)
+                return 2;
+        log_set_max_level(LOG_WARNING);
+        if (spawn_server(o.delay_ms, &pid, &port) < 0 || sd_event_new(&e) < 0)
                 return 1;
-        for (unsigned i = 0; i < clients; i++) {
+        for (unsigned i = 0; i < o.clients; i++) {
                 char node[32], source[32];
                 snprintf(node, sizeof node, "worker-%u", i);
                 snprintf(source, sizeof source, "127.0.%u.%u", 2 + i / 250, 1 + i % 250);
                 if (exchange_client_new(e, SECRET, node, &(ExchangeClientOptions){.source_address = source}, &c[i]) < 0)
                         return 1;
         }
-        lat = calloc((size_t)clients * rounds, sizeof *lat);
+        lat = calloc((size_t)o.clients * o.rounds, sizeof *lat);
         if (!lat)
                 return 1;
         wall = now_usec();
-        for (unsigned r = 0; r < rounds; r++) {
-                failed += round_run(e, c, clients, port, q, samples, &busy);
-                for (unsigned i = 0; i < clients; i++)
+        for (unsigned r = 0; r < o.rounds; r++) {
+                failed += round_run(e, c, o.clients, port, o.query, samples, &busy);
+                for (unsigned i = 0; i < o.clients; i++)
                         if (samples[i].error == 0 || samples[i].error == -EBUSY)
                                 lat[n++] = samples[i].end - samples[i].start;
         }
         wall = now_usec() - wall;
         if (n > 0)
-                report(lat, n, clients, rounds, failed, busy, wall);
+                report(lat, n, o.clients, o.rounds, failed, busy, wall);
 
-        for (unsigned i = 0; i < clients; i++)
+        for (unsigned i = 0; i < o.clients; i++)
                 exchange_client_free(c[i]);
         sd_event_unref(e);
         free(lat);
