@@ -31,6 +31,7 @@ typedef struct LbFile {
         const char *checker; /* binary; NULL: no checker */
         const char *check_flag;
         char *want;
+        char *inflight; /* what the pipeline checks and installs now: want may change meanwhile */
         char *live;
         char *rejected;
 } LbFile;
@@ -141,7 +142,7 @@ static void on_job_done(int error, void *userdata)
                 /* Retried on the next change; the file itself is valid. */
         } else {
                 free(f->live);
-                f->live = strdup(f->want);
+                f->live = TAKE_PTR(f->inflight);
                 log_info("Applied the %s configuration", f->name);
         }
         lb->current++;
@@ -158,7 +159,7 @@ static void install_and_apply(Lb *lb, LbFile *f)
                 *slash = 0;
                 (void)mkdir_parents(dir, 0755);
         }
-        r = write_file_atomic(f->path, f->want, strlen(f->want), 0644);
+        r = write_file_atomic(f->path, f->inflight, strlen(f->inflight), 0644);
         if (r < 0) {
                 set_problem(lb, "Failed to write %s: %s", f->path, strerror(-r));
                 lb->current++;
@@ -209,7 +210,7 @@ static void on_checked(const SpawnResult *res, void *userdata)
         set_problem(lb, "%s %s rejected the new %s configuration (%s)%s; keeping the last good one in %s", f->checker,
                     f->check_flag, f->name, spawn_result_describe(res, how, sizeof how), first, f->path);
         free(f->rejected);
-        f->rejected = strdup(f->want);
+        f->rejected = TAKE_PTR(f->inflight);
         lb->current++;
         lb_step(lb);
 }
@@ -229,7 +230,7 @@ static void check_file(Lb *lb, LbFile *f)
                         (void)mkdir_parents(dir, 0755);
                 }
         }
-        r = write_file_atomic(candidate, f->want, strlen(f->want), 0600);
+        r = write_file_atomic(candidate, f->inflight, strlen(f->inflight), 0600);
         if (r >= 0) {
                 char *argv[] = {(char *)f->checker, (char *)f->check_flag, (char *)"-f", candidate, NULL};
                 SpawnOptions o = {.argv = argv,
@@ -254,6 +255,12 @@ static void lb_step(Lb *lb)
                 LbFile *f = &lb->files[lb->current];
                 if (!f->want || streq_ptr(f->want, f->live) || streq_ptr(f->want, f->rejected))
                         continue;
+                free(f->inflight);
+                f->inflight = strdup(f->want);
+                if (!f->inflight) {
+                        set_problem(lb, "Out of memory");
+                        continue;
+                }
                 if (f->checker)
                         check_file(lb, f);
                 else
@@ -453,6 +460,7 @@ Lb *lb_free(Lb *lb)
         sd_event_source_disable_unref(lb->vip_timer);
         for (size_t i = 0; i < _LB_FILE_MAX; i++) {
                 free(lb->files[i].want);
+                free(lb->files[i].inflight);
                 free(lb->files[i].live);
                 free(lb->files[i].rejected);
         }

@@ -28,6 +28,10 @@ typedef struct Fake {
         unsigned n_calls;
         int fail_unit; /* apply of this call index fails */
         unsigned changed;
+        /* When set: the first haproxy apply feeds these inputs to lb before systemd "answers", as when the
+         * peers change while systemd reloads HAProxy. */
+        Lb *lb;
+        const LbInputs *during_reload;
 } Fake;
 
 static char dir[64], p_keepalived[128], p_haproxy[128], p_dropin[128];
@@ -38,6 +42,11 @@ static int unit_apply(void *userdata, const char *unit, LbJobDone done, void *do
         Fake *f = userdata;
         int idx = (int)f->n_calls;
         snprintf(f->calls[f->n_calls++ % 16], 64, "apply %s", unit);
+        if (f->during_reload && strcmp(unit, "haproxy.service") == 0) {
+                const LbInputs *in = f->during_reload;
+                f->during_reload = NULL;
+                assert_int_equal(lb_update(f->lb, in), 0);
+        }
         done(idx == f->fail_unit ? -EIO : 0, done_userdata);
         return 0;
 }
@@ -196,6 +205,33 @@ static void lb_update__master_added__only_haproxy_reapplied(void **state)
         config_free(c);
 }
 
+static void lb_update__change_while_reloading__latest_installed(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+        LbBackend m[2] = {{"master-1", {0}}, {"master-2", {0}}};
+        inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
+        inet_pton(AF_INET, "10.77.0.13", &m[1].addr);
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, m, 1), later = inputs(c, NULL, 0, m, 2);
+        f.lb = lb;
+        f.during_reload = &later;
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 2);
+
+        char *h = slurp(p_haproxy);
+        assert_non_null(strstr(h, "server master-2 10.77.0.13:6443"));
+        free(h);
+        assert_true(lb_is_ready(lb));
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
 static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **state)
 {
         Fake f = {.fail_unit = -1};
@@ -278,6 +314,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(lb_update__first_inputs__files_checked_installed_units_applied_in_order,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(lb_update__master_added__only_haproxy_reapplied, setup, teardown),
+                cmocka_unit_test_setup_teardown(lb_update__change_while_reloading__latest_installed, setup, teardown),
                 cmocka_unit_test_setup_teardown(lb_update__checker_rejects__last_good_file_kept_and_reported, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(lb_update__unit_job_fails__problem_and_not_ready, setup, teardown),
