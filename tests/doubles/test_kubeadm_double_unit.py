@@ -578,6 +578,17 @@ class CommandTest(unittest.TestCase):
             j.phase("etcd-join")
         node.Faults("join", 1).phase("etcd-join")  # the second join passes
 
+    def test_key_algorithm__setting_overrides_config(self):
+        from kdouble import cli
+
+        self.assertEqual(cli._alg({"encryptionAlgorithm": "RSA-3072"}), "RSA-3072")
+        self.assertEqual(cli._alg({}), "RSA-2048")
+        self.setting("key-algorithm", "ECDSA-P256")
+        self.assertEqual(cli._alg({"encryptionAlgorithm": "RSA-3072"}), "ECDSA-P256")
+        self.setting("key-algorithm", "DSA-1024")
+        with self.assertRaises(KubeadmError):
+            cli._alg({})
+
     def test_clock_offset(self):
         self.setting("clock-offset-s", "7200")
         self.assertAlmostEqual(node.now() - time.time(), 7200, delta=1)

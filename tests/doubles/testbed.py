@@ -26,7 +26,9 @@ ETC = "/etc/kubeadm-double"
 
 def node_files(version=None, fail=None, delay_ms=None, clock_offset_s=None, settings=None):
     """{path in node: bytes} for NodeSpec.files. fail / delay_ms: the
-    contents of /etc/kubeadm-double/fail and delay-ms (e.g. "init=1")."""
+    contents of /etc/kubeadm-double/fail and delay-ms (e.g. "init=1");
+    settings: any other /etc/kubeadm-double/<name> (e.g. {"key-algorithm":
+    "ECDSA-P256"} for benchmarks: RSA key generation dominates otherwise)."""
     files = {}
     for tool in ("kubeadm", "kubectl"):
         with open(os.path.join(HERE, tool), "rb") as f:

@@ -156,12 +156,23 @@ def _first_service_ip(subnet):
     return str(n.network_address + 1)
 
 
+def _alg(cluster):
+    """The key algorithm: /etc/kubeadm-double/key-algorithm (a speed knob
+    for benchmarks: RSA keys take up to a second each on a busy machine)
+    overrides the cluster's encryptionAlgorithm."""
+    alg = node.read_setting("key-algorithm") or cluster.get("encryptionAlgorithm") or "RSA-2048"
+    if alg not in cfgmod.ENCRYPTION_ALGORITHMS:
+        raise KubeadmError(f"{node.ETC}/key-algorithm: unsupported algorithm {alg!r}; supported: "
+                           + ", ".join(cfgmod.ENCRYPTION_ALGORITHMS))
+    return alg
+
+
 def _node_certs(certdir, cluster, node_name, ip, say=out):
     """The certificates each control-plane node makes for itself from the
     shared CAs (what `kubeadm join --control-plane` makes after downloading
     them)."""
     pki = _pki()
-    alg = cluster.get("encryptionAlgorithm", "RSA-2048")
+    alg = _alg(cluster)
     ca, ca_key = _load_pair(certdir, "ca")
     fp, fp_key = _load_pair(certdir, "front-proxy-ca")
     eca, eca_key = _load_pair(certdir, "etcd/ca")
@@ -459,7 +470,7 @@ def cmd_init(run):
     skip = set(p.get("skip-phases", [])) | set(init.get("skipPhases") or [])
     ignore = list(p.get("ignore-preflight-errors", [])) + list(init["nodeRegistration"].get("ignorePreflightErrors")
                                                                 or [])
-    alg = cluster["encryptionAlgorithm"]
+    alg = _alg(cluster)
     endpoint = _endpoint(cluster, ip, port)
     run.extra.update({"node_name": name, "endpoint": endpoint, "api_version": cfg.api_version})
     out(f"[init] Using Kubernetes version: {cluster['kubernetesVersion']}")
@@ -807,7 +818,7 @@ def cmd_join(run):
                     raise KubeadmError(f'error execution phase kubelet-start: a Node with name "{name}" and status '
                                        '"Ready" already exists in the cluster. You must delete the existing Node or '
                                        'change the name of this new joining Node')
-        key = pki.new_key(cluster.get("encryptionAlgorithm", "RSA-2048"))
+        key = pki.new_key(_alg(cluster))
         csr = pki.new_csr(key, f"system:node:{name}", ["system:nodes"])
         try:
             resp = tclient.post("/apis/certificates.k8s.io/v1/certificatesigningrequests",
@@ -941,7 +952,7 @@ def _join_control_plane_prepare(run, cfg, cluster, certdir, tclient):
     _node_certs(certdir, cluster, name, ip)
     out("[certs] Valid certificates and keys now exist in \"" + certdir + "\"")
     out('[certs] Using the existing "sa" key')
-    alg = cluster.get("encryptionAlgorithm", "RSA-2048")
+    alg = _alg(cluster)
     endpoint = cluster["controlPlaneEndpoint"]
     _kubeconfig_file(certdir, "admin.conf", _endpoint(cluster, ip, cp["localAPIEndpoint"]["bindPort"]),
                      "kubernetes-admin", ["kubeadm:cluster-admins"], alg)
