@@ -44,6 +44,9 @@ static int parse_object(const char *text, size_t size, size_t max_size, const ch
         if (version != EXCHANGE_VERSION)
                 return -EPROTONOSUPPORT;
 
+        /* Our largest object has 10 members: more is junk, and the pairwise check below stays cheap. */
+        if (cJSON_GetArraySize(v) > 16)
+                return -EINVAL;
         for (const cJSON *c = v->child; c; c = c->next) {
                 bool known = false;
                 if (!c->string)

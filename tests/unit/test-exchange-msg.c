@@ -148,6 +148,22 @@ static void exchange_request_from_json__malformed__einval(void **state)
         }
 }
 
+static void exchange_answer_from_json__thousands_of_members__einval_quickly(void **state)
+{
+        size_t n = 0, cap = EXCHANGE_PLAIN_MAX;
+        char *s = malloc(cap + 1);
+        ExchangeAnswer a;
+
+        assert_non_null(s);
+        n += (size_t)sprintf(s, "{\"v\":1,\"op\":\"ca\",\"server\":\"m\"");
+        for (unsigned i = 0; n + 16 < cap - 1; i++)
+                n += (size_t)sprintf(s + n, ",\"%05u\":0", i);
+        s[n++] = '}';
+        s[n] = 0;
+        assert_int_equal(exchange_answer_from_json(s, n, EXCHANGE_OP_CA, 0, &a), -EINVAL);
+        free(s);
+}
+
 static void exchange_request_from_json__version_2__eprotonosupport(void **state)
 {
         ExchangeRequest r;
@@ -390,6 +406,7 @@ int main(void)
                 cmocka_unit_test(exchange_request_to_json__every_operation__round_trip),
                 cmocka_unit_test(exchange_request_to_json__inconsistent_request__einval),
                 cmocka_unit_test(exchange_request_from_json__malformed__einval),
+                cmocka_unit_test(exchange_answer_from_json__thousands_of_members__einval_quickly),
                 cmocka_unit_test(exchange_request_from_json__version_2__eprotonosupport),
                 cmocka_unit_test(exchange_request_from_json__oversized__e2big),
                 cmocka_unit_test(exchange_request_from_json__embedded_nul__einval),
