@@ -109,11 +109,25 @@ static void respond_empty(ExchangeRespond respond, void *userdata, unsigned stat
         respond(userdata, status, "", 0);
 }
 
+/* Method and path are the client's: into the log only if short and printable. */
+static const char *printable(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n > 64)
+                return "(long)";
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < 0x20 || s[i] > 0x7e)
+                        return "(unprintable)";
+        return s;
+}
+
 /* A request that a well-behaved client never sends: answered plainly, counted against its address. */
 static void reject(ExchangeHandler *h, const ExchangeHttpRequest *req, uint64_t now, unsigned status, const char *why,
                    ExchangeRespond respond, void *userdata)
 {
-        log_debug("Exchange: %s %s from %s: %s (%u)", req->method, req->path, req->peer, why, status);
+        log_debug("Exchange: %s %s from %s: %s (%u)", printable(req->method), printable(req->path), req->peer, why,
+                  status);
         if (fail_limit_record(h->fails, req->peer, now))
                 log_struct(LOG_WARNING, 0, LOG_FIELDS("PIAGENT_PEER", req->peer),
                            "Exchange: too many failed requests from %s, turning it away for a while", req->peer);
