@@ -129,7 +129,7 @@ static void election_has_majority__counts__expected(void **state)
 
 typedef struct Sim {
         unsigned n;
-        char ids[SIM_MAX][4];
+        char ids[SIM_MAX][12];
         ElectionVote votes[SIM_MAX];
         uint64_t granted_at[SIM_MAX][SIM_MAX]; /* [candidate][voter]: time of the last grant, 0 = none */
         bool link[SIM_MAX][SIM_MAX];
