@@ -118,3 +118,9 @@ def ensure_inotify_instances(nodes, log):
         with open(INOTIFY_LIMIT, "w") as f:
             f.write(str(need))
         log(f"raised fs.inotify.max_user_instances from {limit} to {need} for {nodes} nodes")
+
+
+def discovery_only():
+    """Node files for scenarios that test discovery alone: the agent publishes and browses but does not act on
+    its role (no keepalived, HAProxy or kubeadm: a master's preflight would fail in a bare container)."""
+    return {"/etc/systemd/system/piagent.service.d/discovery-only.conf": "[Service]\nEnvironment=PIAGENT_ROLES=no\n"}

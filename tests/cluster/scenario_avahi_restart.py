@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
-from discovery_util import (agent_pid_and_restarts, cluster_txt, expect, journal, messages, new_secret,  # noqa: E402
+from discovery_util import (discovery_only, agent_pid_and_restarts, cluster_txt, expect, journal, messages, new_secret,  # noqa: E402
                             node_id, peers_by_id, status)
 
 
@@ -102,7 +102,7 @@ def main():
     args = ap.parse_args()
 
     secret = new_secret()
-    specs = [NodeSpec(name, role, cluster_txt=cluster_txt(secret))
+    specs = [NodeSpec(name, role, cluster_txt=cluster_txt(secret), files=discovery_only())
              for name, role in (("lb1", "lb"), ("master1", "master"), ("worker1", "worker"))]
     with Cluster("avahi-restart", binary=args.binary) as c:
         nodes = c.up(specs)

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
-from discovery_util import (cluster_tag, cluster_txt, ensure_inotify_instances, expect,  # noqa: E402
+from discovery_util import (discovery_only, cluster_tag, cluster_txt, ensure_inotify_instances, expect,  # noqa: E402
                             expected_hostname, first_appearance, journal, messages, new_secret, node_id, peers_by_id,
                             status, unit_start)
 
@@ -32,9 +32,9 @@ from discovery_util import (cluster_tag, cluster_txt, ensure_inotify_instances, 
 def specs(workers, secret, stranger_secret):
     roles = [("lb1", "lb"), ("lb2", "lb"), ("master1", "master"), ("master2", "master"), ("master3", "master")]
     roles += [(f"worker{i + 1}", "worker") for i in range(workers)]
-    out = [NodeSpec(name, role, cluster_txt=cluster_txt(secret)) for name, role in roles]
+    out = [NodeSpec(name, role, cluster_txt=cluster_txt(secret), files=discovery_only()) for name, role in roles]
     if stranger_secret:
-        out.append(NodeSpec("stranger", "master", cluster_txt=cluster_txt(stranger_secret, "other")))
+        out.append(NodeSpec("stranger", "master", cluster_txt=cluster_txt(stranger_secret, "other"), files=discovery_only()))
     return out
 
 

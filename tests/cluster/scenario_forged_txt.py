@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
-from discovery_util import (EXCHANGE_PORT, SERVICE_TYPE, agent_pid_and_restarts, cluster_tag,  # noqa: E402
+from discovery_util import (discovery_only, EXCHANGE_PORT, SERVICE_TYPE, agent_pid_and_restarts, cluster_tag,  # noqa: E402
                             cluster_txt, expect, journal, messages, new_secret, node_id, peers_by_id, status)
 
 
@@ -70,7 +70,7 @@ def main():
 
     secret = new_secret()
     tag = cluster_tag(secret)
-    specs = [NodeSpec(name, role, cluster_txt=cluster_txt(secret))
+    specs = [NodeSpec(name, role, cluster_txt=cluster_txt(secret), files=discovery_only())
              for name, role in (("lb1", "lb"), ("master1", "master"), ("worker1", "worker"))]
     with Cluster("forged-txt", binary=args.binary) as c:
         agents = c.up(specs)

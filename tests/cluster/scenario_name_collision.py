@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Cluster, NodeSpec, NotYet, run_scenario  # noqa: E402
-from discovery_util import cluster_txt, expect, journal, messages, new_secret, node_id, peers_by_id, status  # noqa: E402
+from discovery_util import discovery_only, cluster_txt, expect, journal, messages, new_secret, node_id, peers_by_id, status  # noqa: E402
 
 
 def main():
@@ -19,9 +19,9 @@ def main():
     args = ap.parse_args()
 
     secret = new_secret()
-    specs = [NodeSpec("twin1", "worker", role_txt="role=worker\nhostname=twin\n", cluster_txt=cluster_txt(secret)),
-             NodeSpec("twin2", "worker", role_txt="role=worker\nhostname=twin\n", cluster_txt=cluster_txt(secret)),
-             NodeSpec("master1", "master", cluster_txt=cluster_txt(secret))]
+    specs = [NodeSpec("twin1", "worker", role_txt="role=worker\nhostname=twin\n", cluster_txt=cluster_txt(secret), files=discovery_only()),
+             NodeSpec("twin2", "worker", role_txt="role=worker\nhostname=twin\n", cluster_txt=cluster_txt(secret), files=discovery_only()),
+             NodeSpec("master1", "master", cluster_txt=cluster_txt(secret), files=discovery_only())]
     with Cluster("name-collision", binary=args.binary) as c:
         nodes = c.up(specs)
 
