@@ -81,6 +81,11 @@ vm_wait() {
 	pid=$(cat "$VM_DIR/$name.pid")
 	start=$(cat "$VM_DIR/$name.start")
 	while kill -0 "$pid" 2>/dev/null; do
+		if grep -aq 'You are in emergency mode' "$VM_DIR/$name.log" 2>/dev/null; then
+			log "$name: the VM dropped to emergency mode (root locked, nothing more will happen):"
+			tr -d '\r' <"$VM_DIR/$name.log" | grep -a -E 'Timed out|Failed|Dependency failed' | head -5 >&2
+			limit=0
+		fi
 		if [ $(($(date +%s) - start)) -ge "$limit" ]; then
 			log "$name: still running after $limit s: ending QEMU (pid $pid)"
 			kill "$pid" 2>/dev/null

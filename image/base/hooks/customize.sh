@@ -26,7 +26,9 @@ HOSTS
 cat >"$root/etc/fstab" <<FSTAB
 # <file system>		<mount point>	<type>	<options>		<dump> <pass>
 PARTUUID=$diskid-02	/		ext4	defaults,noatime	0 1
-PARTUUID=$diskid-01	/boot/firmware	vfat	defaults,noatime	0 2
+# the agent needs role.txt and cluster.txt: wait for the partition longer than systemd's 90 s
+# default (seen exceeded by udev under heavy emulation) instead of dropping to emergency mode
+PARTUUID=$diskid-01	/boot/firmware	vfat	defaults,noatime,x-systemd.device-timeout=5min	0 2
 # no swap: kubelet refuses to run with swap on
 FSTAB
 mkdir -p "$root/boot/firmware"
