@@ -1,0 +1,63 @@
+#!/bin/bash
+# A stand-in for the Kubernetes package repository (pkgs.k8s.io), for the pi-gen stage's chroot
+# test on machines without internet: a flat APT repository laid out like pkgs.k8s.io's
+# (core:/stable:/v1.X/deb/: Release.key, InRelease, Packages), signed with a throw-away key, holding
+# DUMMY arm64 packages named kubeadm, kubelet and kubectl (scripts that say what they are; kubelet
+# depends on what the real one does from Debian). It proves the stage's repository step (key,
+# sources entry, apt update and install, hold), not Kubernetes.
+#
+# Usage: fake-k8s-repo.sh DIR VERSION      e.g. fake-k8s-repo.sh /tmp/repo 1.31.0
+set -euo pipefail
+dir=$1 version=$2
+mkdir -p "$dir"
+dir=$(realpath "$dir")
+work=$(mktemp -d)
+trap 'gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+mkdeb() { # mkdeb NAME DEPENDS
+	local name=$1 depends=$2 root=$work/$1
+	mkdir -p "$root/DEBIAN" "$root/usr/bin"
+	cat >"$root/usr/bin/$name" <<EOF
+#!/bin/sh
+echo "$name: a stand-in made by piagent's tests/pi-gen/fake-k8s-repo.sh, not Kubernetes (v$version)" >&2
+exit 1
+EOF
+	chmod 0755 "$root/usr/bin/$name"
+	{
+		echo "Package: $name"
+		echo "Version: $version-1.1"
+		echo "Architecture: arm64"
+		echo "Maintainer: piagent tests <piagent@example.org>"
+		[ -z "$depends" ] || echo "Depends: $depends"
+		echo "Section: admin"
+		echo "Priority: optional"
+		echo "Description: piagent test stand-in for $name (not Kubernetes)"
+	} >"$root/DEBIAN/control"
+	dpkg-deb --root-owner-group -Zgzip -b "$root" "$dir/${name}_$version-1.1_arm64.deb" >/dev/null
+}
+mkdeb kubeadm "kubelet, kubectl"
+mkdeb kubelet "iptables, iproute2, socat, ethtool, ebtables, conntrack, mount"
+mkdeb kubectl ""
+
+cd "$dir"
+dpkg-scanpackages --arch arm64 --multiversion . /dev/null 2>/dev/null >Packages
+gzip -9nc Packages >Packages.gz
+{
+	echo "Origin: piagent-test"
+	echo "Label: piagent test stand-in for pkgs.k8s.io"
+	echo "Architectures: arm64"
+	echo "Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')"
+	echo "SHA256:"
+	for f in Packages Packages.gz; do
+		printf ' %s %s %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c %s "$f")" "$f"
+	done
+} >Release
+
+export GNUPGHOME=$work/gnupg
+install -d -m 0700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-generate-key "piagent test repository <piagent@example.org>" \
+	ed25519 sign 1d 2>/dev/null
+gpg --batch --quiet --armor --export >Release.key
+gpg --batch --quiet --yes --clearsign -o InRelease Release
+gpg --batch --quiet --yes --armor --detach-sign -o Release.gpg Release
+echo "fake-k8s-repo: $dir:" ./*.deb
