@@ -108,6 +108,9 @@ base_tar=$cache/base-$base_key.tar.zst
 		t=$(date +%s)
 		"$here/base/mkbase.sh" "$base_tar" "$cache/debs"
 		log "base rootfs built in $(($(date +%s) - t)) s: $base_tar"
+		# keep the three newest bases (e.g. of other branches); the older ones go
+		find "$cache" -maxdepth 1 -name 'base-*.tar.zst' -printf '%T@ %p\n' | sort -rn | tail -n +4 |
+			cut -d' ' -f2- | while read -r old; do log "pruning old base $old"; rm -f "$old"; done
 	else
 		log "base rootfs from cache: $base_tar"
 	fi
