@@ -48,6 +48,7 @@ struct NodeRole {
         ExchangeClientCall *material_call;
         Spawn *child;
         char kubeadm_version[32];
+        unsigned asked; /* join material requests so far: picks the next ready master */
 
         /* The operation in flight and its continuation. */
         BootstrapDone done;
@@ -240,15 +241,22 @@ static void vote_round_cancel(NodeRole *r)
 
 /* ---- join material ---- */
 
-static const Peer *pick_ready_master(const NodeRole *r)
+/* A ready master to ask, a different one each time when there are several: a master that died without a
+ * goodbye lingers in mDNS for minutes, and asking it again and again would stall the join. */
+static const Peer *pick_ready_master(NodeRole *r)
 {
-        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
+        const Peer *ready[MAX_MASTERS];
+        size_t n = 0;
+
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers) && n < MAX_MASTERS; i++) {
                 const Peer *p = peer_set_get(r->peers, i);
                 if (p->role == ROLE_MASTER && streq(p->phase, "ready") && p->address.s_addr != 0 &&
                     !streq(p->id, r->self_id))
-                        return p;
+                        ready[n++] = p;
         }
-        return NULL;
+        if (n == 0)
+                return NULL;
+        return ready[r->asked++ % n];
 }
 
 static void on_material(void *userdata, int error, const ExchangeAnswer *a)

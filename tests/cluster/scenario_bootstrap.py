@@ -5,7 +5,9 @@ apiservers, token and CA-hash checks) as the only stand-in: 2 lb + 3 master + N 
 Asserts: every node reaches `ready`; exactly one `kubeadm init` in the cluster; real etcd has 3 voting members
 and one cluster id; every join went through VIP:9000 (HAProxy and keepalived configured by the agents); no
 cluster secret, bootstrap token or certificate key in any node's journal; the agents' journals tell the story
-(election, init, joins). --order shuffles the start order with delays (issue 6, test 2).
+(election, init, joins); a worker with another cluster's secret never gets join material; after every agent is
+restarted, all return to `ready` and no kubeadm init, join or reset runs again. --order random shuffles the
+start order with delays (issue 6, test 2).
 """
 
 import argparse
@@ -40,18 +42,43 @@ def status_text(c, n):
     return c.exec(n, ["systemctl", "show", "-p", "StatusText", "--value", "piagent.service"]).stdout.strip()
 
 
+def node_ready(c, n):
+    text = status_text(c, n)
+    if ": ready" not in text:
+        raise NotYet(f"{n}: {text}")
+    return True
+
+
 def journal(c, n, unit="piagent.service"):
     return c.exec(n, ["journalctl", "-u", unit, "-b", "--no-pager", "-o", "cat"], check=False).stdout
 
 
-def specs_for(secret, workers):
+def specs_for(secret, workers, fail_first_init=False):
     cluster = f"cluster=boot\nsecret={secret}\nvip={VIP}/24\napi_port=9000\nmasters=3\ncni=none\n"
-    node_files = testbed.node_files(settings={"key-algorithm": "ECDSA-P256"})
+    node_files = testbed.node_files(settings={"key-algorithm": "ECDSA-P256"}, fail="init=1" if fail_first_init else None)
     node_files["/etc/systemd/system/piagent.service.d/preflight.conf"] = PREFLIGHT
     out = [NodeSpec("lb1", "lb", cluster_txt=cluster), NodeSpec("lb2", "lb", cluster_txt=cluster)]
     out += [NodeSpec(f"m{i}", "master", cluster_txt=cluster, files=node_files) for i in (1, 2, 3)]
     out += [NodeSpec(f"w{i}", "worker", cluster_txt=cluster, files=node_files) for i in range(1, workers + 1)]
+    stranger = cluster.replace(secret, secrets.token_hex(32))
+    out.append(NodeSpec("x1", "worker", cluster_txt=stranger, files=node_files))
     return out
+
+
+def late_joiner(c, args, init_master, others, specs):
+    c.stop(init_master)
+    log(f"powered off {init_master}, the master that initialized")
+    testbed.set_clock_offset(c, others, 25 * 3600)  # every token created so far has expired
+    cluster = next(s.cluster_txt for s in specs if s.name == "w1")
+    files = next(s.files for s in specs if s.name == "w1")
+    late, = c.up([NodeSpec("late1", "worker", cluster_txt=cluster, files=files)])
+    c.wait_for(lambda: node_ready(c, late), timeout=180, what="the late worker joined")
+    runs = testbed.invocations(c, late)
+    joins = [r for r in runs if r.get("command") == "join" and r.get("exit") == 0]
+    expect(len(joins) == 1 and joins[0].get("endpoint") == f"{VIP}:9000", f"late joins: {joins}")
+    served = [m for m in others if "Handing worker join material to" in journal(c, m)]
+    expect(served, "no remaining master handed out join material")
+    log(f"late worker joined with fresh material from {', '.join(map(str, served))}")
 
 
 def main():
@@ -61,10 +88,15 @@ def main():
     ap.add_argument("--order", choices=("together", "random"), default="together")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--late-joiner", action="store_true",
+                    help="then power off the master that initialized, age every token past 24 h, and add a worker: it "
+                         "joins through another master with fresh material (issue 6, test 6)")
+    ap.add_argument("--fail-first-init", action="store_true",
+                    help="the double fails the first kubeadm init on every master (issue 6, test 8)")
     args = ap.parse_args()
 
     secret = secrets.token_hex(32)
-    specs = specs_for(secret, args.workers)
+    specs = specs_for(secret, args.workers, args.fail_first_init)
     with Cluster("bootstrap", binary=args.binary) as c:
         c.prepare()
         if args.order == "together":
@@ -82,28 +114,39 @@ def main():
         lbs = [by["lb1"], by["lb2"]]
         masters = [by[f"m{i}"] for i in (1, 2, 3)]
         workers = [by[f"w{i}"] for i in range(1, args.workers + 1)]
+        stranger = by["x1"]
+        members = [n for n in nodes if n is not stranger]
 
         def all_ready():
-            waiting = [f"{n}: {status_text(c, n)}" for n in nodes if ": ready" not in status_text(c, n)]
+            waiting = [f"{n}: {status_text(c, n)}" for n in members if ": ready" not in status_text(c, n)]
             if waiting:
                 raise NotYet("; ".join(waiting))
             return True
         c.wait_for(all_ready, timeout=args.timeout, what="every node ready")
-        log(f"all {len(nodes)} nodes ready {time.monotonic() - t_last:.1f} s after the last node started")
+        log(f"all {len(members)} nodes ready {time.monotonic() - t_last:.1f} s after the last node started")
 
         runs = {m.name: testbed.invocations(c, m) for m in masters + workers}
         inits = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "init"]
+        if args.fail_first_init:
+            # One master tried, failed, cleaned up with reset -f and succeeded: all on the same master.
+            resets = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "reset"]
+            expect(len(inits) == 2 and inits[0][0] == inits[1][0], f"kubeadm init runs: {inits}")
+            expect(inits[0][1].get("exit") != 0 and inits[1][1].get("exit") == 0, f"init results: {inits}")
+            expect([n for n, _ in resets].count(inits[0][0]) == 1, f"resets: {resets}")
+            story = journal(c, by[inits[0][0]])
+            expect("kubeadm init failed" in story and "attempt 1 of 6" in story, "the journal does not explain the retry")
+            inits = inits[1:]
         expect(len(inits) == 1, f"kubeadm init ran {len(inits)} times: {inits}")
-        log(f"the one kubeadm init ran on {inits[0][0]}")
+        log(f"the one successful kubeadm init ran on {inits[0][0]}")
         joins = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "join"]
         expect(all(r.get("endpoint") == f"{VIP}:9000" for _, r in joins),
                f"a join did not go through the VIP: {[(n, r.get('endpoint')) for n, r in joins]}")
-        joined = {name for name, r in joins if r.get("exit_code", r.get("rc", r.get("exit"))) == 0}
+        joined = {name for name, r in joins if r.get("exit") == 0}
         expect(joined == {m.name for m in masters} - {inits[0][0]} | {w.name for w in workers},
                f"joined: {sorted(joined)}")
 
-        members = testbed.etcd_members(c, masters[0])
-        expect(len(members) == 3 and not any(m.get("isLearner") for m in members), f"etcd members: {members}")
+        etcd = testbed.etcd_members(c, masters[0])
+        expect(len(etcd) == 3 and not any(m.get("isLearner") for m in etcd), f"etcd members: {etcd}")
         ids = {testbed.etcd_cluster_id(c, m) for m in masters}
         expect(len(ids) == 1, f"etcd cluster ids: {ids}")
 
@@ -118,6 +161,23 @@ def main():
         expect("Election: won" in story and "kubeadm init completed" in story, f"{init_master}: no election story")
         for w in workers:
             expect("kubeadm join completed" in journal(c, w), f"{w}: no join in the journal")
+        # The node of another cluster: it sees nobody of ours, gets nothing, runs no kubeadm.
+        expect(": ready" not in status_text(c, stranger), f"{stranger}: {status_text(c, stranger)}")
+        expect(not testbed.invocations(c, stranger) or
+               all(r.get("command") == "version" for r in testbed.invocations(c, stranger)),
+               f"{stranger} ran kubeadm: {testbed.invocations(c, stranger)}")
+
+        # Restart every agent (what a reboot does to piagent): all ready again, no kubeadm init/join/reset.
+        before = {n.name: len(testbed.invocations(c, n)) for n in masters + workers}
+        for n in members:
+            c.exec(n, ["systemctl", "restart", "piagent"])
+        c.wait_for(all_ready, timeout=60, what="every node ready again after restarting the agents")
+        for n in masters + workers:
+            new = testbed.invocations(c, n)[before[n.name]:]
+            bad = [r.get("command") for r in new if r.get("command") in ("init", "join", "reset")]
+            expect(not bad, f"{n}: kubeadm {bad} after the agent restarted")
+        if args.late_joiner:
+            late_joiner(c, args, by[inits[0][0]], [m for m in masters if m is not by[inits[0][0]]], specs)
         log("bootstrap scenario passed")
 
 
