@@ -149,16 +149,24 @@ static void on_job_done(int error, void *userdata)
         lb_step(lb);
 }
 
-static void install_and_apply(Lb *lb, LbFile *f)
+/* The directory of path, created if missing (a drop-in directory under /run, /etc/keepalived on a fresh node);
+ * a failure shows up in the write that follows. */
+static void make_parent_dir(const char *path)
 {
-        _cleanup_free_ char *dir = strdup(f->path);
+        _cleanup_free_ char *dir = strdup(path);
         char *slash = dir ? strrchr(dir, '/') : NULL;
-        int r;
 
         if (slash && slash != dir) {
                 *slash = 0;
                 (void)mkdir_parents(dir, 0755);
         }
+}
+
+static void install_and_apply(Lb *lb, LbFile *f)
+{
+        int r;
+
+        make_parent_dir(f->path);
         r = write_file_atomic(f->path, f->inflight, strlen(f->inflight), 0644);
         if (r < 0) {
                 set_problem(lb, "Failed to write %s: %s", f->path, strerror(-r));
@@ -222,14 +230,7 @@ static void check_file(Lb *lb, LbFile *f)
 
         if (asprintf(&candidate, "%s.piagent-check", f->path) < 0)
                 return (void)set_problem(lb, "Out of memory");
-        {
-                _cleanup_free_ char *dir = strdup(f->path);
-                char *slash = dir ? strrchr(dir, '/') : NULL;
-                if (slash && slash != dir) {
-                        *slash = 0;
-                        (void)mkdir_parents(dir, 0755);
-                }
-        }
+        make_parent_dir(f->path);
         r = write_file_atomic(candidate, f->inflight, strlen(f->inflight), 0600);
         if (r >= 0) {
                 char *argv[] = {(char *)f->checker, (char *)f->check_flag, (char *)"-f", candidate, NULL};
