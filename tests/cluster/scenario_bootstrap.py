@@ -65,6 +65,21 @@ def specs_for(secret, workers, fail_first_init=False):
     return out
 
 
+def show(c, by):
+    m1 = by["m1"]
+    for title, node, argv in (
+            ("piagent status on m1", m1, ["piagent", "status"]),
+            ("systemctl status piagent on every node", None, None),
+            ("the story on m1 (journalctl -u piagent)", m1, ["journalctl", "-u", "piagent", "-b", "--no-pager",
+                                                             "-o", "short-monotonic", "-n", "40"])):
+        print(f"\n=== {title}", flush=True)
+        if node is None:
+            for n in by.values():
+                print(f"{n.name:6} {status_text(c, n)}")
+        else:
+            print(c.exec(node, argv, check=False).stdout, flush=True)
+
+
 def late_joiner(c, args, init_master, others, specs):
     c.stop(init_master)
     log(f"powered off {init_master}, the master that initialized")
@@ -88,6 +103,8 @@ def main():
     ap.add_argument("--order", choices=("together", "random"), default="together")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--show", action="store_true",
+                    help="the demo: print piagent status, systemctl status and the story from the nodes once ready")
     ap.add_argument("--late-joiner", action="store_true",
                     help="then power off the master that initialized, age every token past 24 h, and add a worker: it "
                          "joins through another master with fresh material (issue 6, test 6)")
@@ -124,6 +141,8 @@ def main():
             return True
         c.wait_for(all_ready, timeout=args.timeout, what="every node ready")
         log(f"all {len(members)} nodes ready {time.monotonic() - t_last:.1f} s after the last node started")
+        if args.show:
+            show(c, by)
 
         runs = {m.name: testbed.invocations(c, m) for m in masters + workers}
         inits = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "init"]
