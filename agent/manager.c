@@ -277,7 +277,7 @@ static void on_identity_ready(const NodeIdentity *ident, void *userdata)
                                                   .hostname = ident->hostname,
                                                   .tag = m->tag,
                                                   .role = m->config->role,
-                                                  .phase = phase_to_string(m->phase),
+                                                  .phase = m->role_phase[0] ? m->role_phase : phase_to_string(m->phase),
                                                   .ifindex = ident->netif.ifindex,
                                                   .port = m->config->exchange_port,
                                           });
@@ -438,7 +438,7 @@ static char *render_status(void *userdata)
                             .id = m->ident_ready ? m->ident.id : NULL,
                             .hostname = m->ident_ready ? m->ident.hostname : NULL,
                             .role = c ? role_to_string(c->role) : NULL,
-                            .phase = phase_to_string(m->phase),
+                            .phase = m->role_phase[0] ? m->role_phase : phase_to_string(m->phase),
                             .cluster = c ? c->cluster : NULL,
                             .tag = c ? m->tag : NULL,
                             .interface = m->ident_ready ? m->ident.netif.name : NULL,
