@@ -10,8 +10,9 @@ transient unit), client (tests/bench/lb_probe.py). No agent runs.
 Measures, each repeated --reps times (min / median / max):
   failover  client-visible outage when the VIP holder's keepalived stops
             (systemctl stop), is SIGKILLed (main PID only; VRRP child and
-            main together; the VRRP child alone), the node powers off
-            cleanly, or its power is cut (its bridge port down); duplicate
+            main together; the VRRP child alone), its HAProxy is stopped or
+            SIGKILLed, the node powers off cleanly, or its power is cut (its
+            bridge port down); duplicate
             VIP from every address change (ip monitor in each LB's netns);
             after a power loss a new LB joins and the holder's keepalived is
             reloaded with the new peer (outage measured too)
@@ -23,10 +24,11 @@ Measures, each repeated --reps times (min / median / max):
             connections during reloads; a reload while a master is down; a
             new master that is not ready yet entering the backend
 
-One deviation from the rendered files, inherent to the test bed: keepalived's
-vrrp_track_process needs the kernel's proc connector, which exists only in the
-initial network namespace, so the bench tracks HAProxy with an equivalent
-vrrp_script (pgrep) instead (--keep-track-process: as rendered, FAULT).
+The rendered files are used as they are, with one exception for renderers
+that track HAProxy with vrrp_track_process (before commit 799435a): it needs
+the kernel's proc connector, which exists only in the initial network
+namespace, so in an nspawn node keepalived stays in FAULT; the bench then
+tracks HAProxy with an equivalent vrrp_script (pgrep) instead.
 
 Every time is CLOCK_MONOTONIC (shared by the host and every node).
 Results: a summary on stdout and JSON (--json-out). Method and figures:
@@ -71,7 +73,8 @@ KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf"
 HAPROXY_CFG = "/etc/haproxy/haproxy.cfg"
 DROPIN = "/run/systemd/system/keepalived.service.d/50-piagent.conf"
 SERVER_STATE = "/var/lib/haproxy/server-state"
-FAILOVER_METHODS = ("stop", "kill9-main", "kill9-all", "kill9-vrrp", "poweroff", "powercut")
+FAILOVER_METHODS = ("stop", "kill9-main", "kill9-all", "kill9-vrrp", "haproxy-stop", "haproxy-kill9", "poweroff",
+                    "powercut")
 MASTER_MODES = ("dead", "hang", "error")
 
 
@@ -242,10 +245,13 @@ class Bench:
 
     @staticmethod
     def adapt_track(text):
-        """The test bed's one deviation from the rendered keepalived.conf: vrrp_track_process needs the
+        """For renderers that track HAProxy with vrrp_track_process (up to commit 799435a): it needs the
         kernel's proc connector, which exists only in the initial network namespace; in an nspawn node with its
         own netns keepalived logs "Failed to set/clear process event listen - errno 111" and stays in FAULT
-        (never takes the VIP). The same HAProxy tracking, polled: a vrrp_script running pgrep every second."""
+        (never takes the VIP). The same HAProxy tracking, polled: a vrrp_script running pgrep every second.
+        A file without vrrp_track_process is left as rendered."""
+        if not re.search(r"^vrrp_track_process ", text, re.M):
+            return text
         text, n1 = re.subn(r"vrrp_track_process piagent_haproxy \{\n(?:    .*\n)*?\}\n",
                            "vrrp_script piagent_haproxy {\n"
                            "    script \"/usr/bin/pgrep -x haproxy\"\n"
@@ -370,7 +376,9 @@ class Bench:
                     c.exec(self.lbs[0], ["keepalived", "--version"], check=False)),
             },
             "advert_ms": self.a.advert_ms,
-            "track_process_adapted": not self.a.keep_track_process,
+            "track_process_adapted": not self.a.keep_track_process and "\nvrrp_track_process " in self.render(
+                "keepalived", "--router-id", "x", "--interface", IFACE, "--self", "10.77.0.10", "--vip", VIP_CIDR,
+                "--vrid", "1", "--priority", "100"),
             "server_state": self.a.server_state,
             "subs": {"haproxy": self.a.haproxy_sub, "keepalived": self.a.keepalived_sub, "dropin": self.a.dropin_sub},
         }
@@ -486,6 +494,12 @@ class Bench:
         elif method == "kill9-vrrp":
             # The VRRP child alone (a crash of the process that holds the VIP); keepalived's parent respawns it.
             t_ev = self.node_time(old, f"kill -9 $(pgrep -P {main_pid})")
+        elif method == "haproxy-stop":
+            # HAProxy gone for good on the holder: keepalived's HAProxy tracking must move the VIP.
+            t_ev = self.node_time(old, "systemctl stop haproxy.service")
+        elif method == "haproxy-kill9":
+            # HAProxy crashes on the holder: systemd restarts it (Restart=always in Debian's unit).
+            t_ev = self.node_time(old, "systemctl kill --signal=SIGKILL haproxy.service")
         elif method == "poweroff":
             t_ev = time.monotonic()
             stopper = Background(c.stop, old)
@@ -498,6 +512,10 @@ class Bench:
             raise ValueError(method)
         probes = probe.result()
         r = self.outage(probes, t_ev)
+        # Every failure, and the successes' start times, relative to the event (for diagnosis).
+        r["timeline_failed"] = [(round(p["t0"] - t_ev, 3), round(p["t1"] - p["t0"], 3), p.get("err", "")[:24])
+                                for p in probes if not p["ok"]]
+        r["timeline_ok"] = [round(p["t0"] - t_ev, 3) for p in probes if p["ok"]]
         dropped, added = self.vips.takeover(old.name, t_ev - 0.05)
         r["vip_removed"] = None if dropped is None else round(dropped - t_ev, 3)
         r["vip_taken"] = None if added is None else round(added - t_ev, 3)
@@ -518,6 +536,14 @@ class Bench:
         if method == "stop":
             c.exec(old, ["systemctl", "start", "keepalived.service"])
             time.sleep(1.5)
+        if method == "haproxy-stop":
+            # keepalived too: a drop-in with BindsTo=haproxy.service stops it with HAProxy.
+            c.exec(old, ["systemctl", "start", "haproxy.service", "keepalived.service"])
+            time.sleep(3.0)  # keepalived's tracking sees HAProxy again (script interval 1 s)
+        if method == "haproxy-kill9":
+            c.wait_for(lambda: c.exec(old, ["systemctl", "is-active", "haproxy.service"], check=False)
+                       .stdout.strip() == "active", timeout=10, what=f"haproxy restarted by systemd on {old}")
+            time.sleep(1.0)
         if method == "kill9-vrrp":
             # Respawned by keepalived's parent, or (with --dont-respawn) the whole unit restarted by systemd.
             def vrrp_running():
@@ -528,11 +554,13 @@ class Bench:
             time.sleep(1.5)
         holders = self.vips.holders()
         r["holders_after"] = holders
-        r["preempted_back"] = old.name in holders
+        r["preempted_back"] = old.name in holders if method != "haproxy-kill9" else False
         total, longest = self.vips.duplicates(t_ev - pre, time.monotonic())
         r["duplicate_vip_s"] = round(total, 3)
-        if len(holders) != 1 or holders[0] != backup.name:
-            r["problem"] = f"VIP holders after the failover: {holders}, expected [{backup.name}]"
+        expected = [old.name, backup.name] if method == "haproxy-kill9" else [backup.name]
+        if len(holders) != 1 or holders[0] not in expected:
+            r["problem"] = f"VIP holders after the failover: {holders}, expected one of {expected}"
+        r["vip_moved"] = holders != [old.name]
         if method in ("poweroff", "powercut"):
             r["replacement"] = self.replace_lb(backup)
         self.wait_steady(timeout=20)
@@ -808,7 +836,7 @@ def main():
     ap.add_argument("--server-state", action="store_true",
                     help="experiment: server-state-file + load-server-state-from-file, state saved before reloads")
     ap.add_argument("--keep-track-process", action="store_true",
-                    help="keep vrrp_track_process as rendered (it stays in FAULT inside nspawn: no proc connector)")
+                    help="keep a rendered vrrp_track_process (it stays in FAULT inside nspawn: no proc connector)")
     ap.add_argument("--probe-interval", type=float, default=0.025)
     ap.add_argument("--connect-timeout", type=float, default=0.2)
     ap.add_argument("--probe-timeout", type=float, default=1.0)
@@ -854,6 +882,17 @@ def main():
                 b.run_failover()  # last: it replaces LB nodes
         finally:
             b.vips.stop()
+            # keepalived's state changes on the LBs still up: the reason for any VIP move nobody provoked.
+            b.results["keepalived_log"] = {}
+            for lb in b.lbs:
+                try:
+                    p = c.exec(lb, ["journalctl", "-u", "keepalived.service", "-o", "short-monotonic",
+                                    "--no-pager"], check=False, timeout=30)
+                    b.results["keepalived_log"][lb.name] = [
+                        line for line in p.stdout.splitlines()
+                        if re.search(r"Entering|FAULT|[Ss]cript|timed out|removing|priority 0|Stopp|Start", line)][-200:]
+                except Exception as e:  # noqa: BLE001 - evidence only
+                    b.results["keepalived_log"][lb.name] = [f"failed: {e!r}"]
             out = args.json_out or os.path.join(c.artifacts, f"lb-bench-{time.strftime('%Y%m%d-%H%M%S')}.json")
             os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
             b.results["load_average"] = os.getloadavg()
