@@ -23,6 +23,7 @@ struct Discovery {
         bool started;
         char *id, *hostname, *tag, *phase;
         Role role;
+        bool vip; /* published: this LB holds the VIP */
         int ifindex;
         uint16_t port;
 
@@ -368,7 +369,7 @@ Discovery *discovery_free(Discovery *d)
 static int publish(Discovery *d)
 {
         _cleanup_strv_free_ char **txt = NULL;
-        PeerTxt t = {.version = PEER_TXT_VERSION, .role = d->role};
+        PeerTxt t = {.version = PEER_TXT_VERSION, .role = d->role, .vip = d->vip};
         int r;
 
         snprintf(t.tag, sizeof t.tag, "%s", d->tag);
@@ -454,6 +455,14 @@ int discovery_set_phase(Discovery *d, const char *phase)
                 return -ENOMEM;
         free(d->phase);
         d->phase = p;
+        return publish(d);
+}
+
+int discovery_set_vip(Discovery *d, bool vip)
+{
+        if (!d->started || d->vip == vip)
+                return 0;
+        d->vip = vip;
         return publish(d);
 }
 

@@ -42,6 +42,8 @@ void discovery_set_daemon_present(Discovery *d, bool present);
 void discovery_expect_daemon_restart(Discovery *d);
 /* Re-publishes the TXT record with the new phase. */
 int discovery_set_phase(Discovery *d, const char *phase);
+/* Re-publishes the TXT record saying whether this LB holds the virtual IP (vip=1). */
+int discovery_set_vip(Discovery *d, bool vip);
 void discovery_stop(Discovery *d);
 
 bool discovery_is_started(const Discovery *d);

@@ -331,9 +331,14 @@ static void manager_publish_role_phase(Manager *m, const char *phase)
 
 static void manager_role_changed(Manager *m)
 {
-        if (m->lb)
+        int r;
+
+        if (m->lb) {
                 manager_publish_role_phase(m, lb_is_ready(lb_role_lb(m->lb)) ? "ready" : "configuring");
-        else if (m->node)
+                r = discovery_set_vip(m->discovery, lb_holds_vip(lb_role_lb(m->lb)));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to publish whether this LB holds the VIP, ignoring: %m");
+        } else if (m->node)
                 manager_publish_role_phase(m, node_role_phase(m->node));
         manager_update_status(m);
 }

@@ -85,6 +85,7 @@ static int insert_new(PeerSet *s, size_t at, const PeerUpdate *u, uint64_t now)
         snprintf(p->hostname, sizeof p->hostname, "%s", u->hostname);
         snprintf(p->phase, sizeof p->phase, "%s", u->txt->phase);
         p->role = u->txt->role;
+        p->vip = u->txt->vip;
         p->address = u->address;
         p->port = u->port;
         p->first_seen_usec = p->last_seen_usec = now;
@@ -119,6 +120,7 @@ static int update_existing(Peer *p, const PeerUpdate *u, uint64_t now, unsigned 
                 c |= PEER_CHANGE_REVIVED;
 
         p->role = u->txt->role;
+        p->vip = u->txt->vip;
         snprintf(p->phase, sizeof p->phase, "%s", u->txt->phase);
         snprintf(p->hostname, sizeof p->hostname, "%s", u->hostname);
         p->address = u->address;

@@ -22,6 +22,7 @@ typedef struct Peer {
         uint64_t first_seen_usec; /* CLOCK_MONOTONIC */
         uint64_t last_seen_usec;  /* last announcement or update */
         bool stale;               /* not confirmed since the mDNS daemon came back (see peer_set_mark_stale) */
+        bool vip;                 /* an LB that says it holds the virtual IP */
 } Peer;
 
 /* What a resolved service says. */

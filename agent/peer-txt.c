@@ -44,12 +44,12 @@ int peer_txt_encode(const PeerTxt *t, char ***ret)
                 return -EINVAL;
 
         snprintf(v, sizeof v, "%u", t->version);
-        l = calloc(6, sizeof *l);
+        l = calloc(7, sizeof *l);
         if (!l)
                 return -ENOMEM;
         /* Filled in order: the first NULL ends the list, so a failure leaks nothing. */
         if (!(l[0] = item("v", v)) || !(l[1] = item("tag", t->tag)) || !(l[2] = item("role", role)) ||
-            !(l[3] = item("phase", t->phase)) || !(l[4] = item("id", t->id)))
+            !(l[3] = item("phase", t->phase)) || !(l[4] = item("id", t->id)) || (t->vip && !(l[5] = item("vip", "1"))))
                 return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
@@ -187,6 +187,14 @@ static int parse_fields(const Field *f, size_t n, PeerTxt *t, char *reason, size
                 return r;
         if (!node_id_is_valid(t->id))
                 return reject(reason, size, "bad value for 'id': '%s'", t->id);
+        /* Optional: an LB says whether it holds the VIP. */
+        for (size_t i = 0; i < n; i++)
+                if (streq(f[i].key, "vip")) {
+                        if (f[i].size != 1 || (f[i].value[0] != '0' && f[i].value[0] != '1'))
+                                return reject(reason, size, "bad value for 'vip': '%s'",
+                                              echo(f[i].value, f[i].size, v));
+                        t->vip = f[i].value[0] == '1';
+                }
         return 0;
 }
 

@@ -35,6 +35,7 @@ typedef struct PeerTxt {
         Role role;
         char phase[PEER_PHASE_MAX + 1]; /* kept as text: a newer agent's phases are shown, not rejected */
         char id[NODE_ID_SIZE];
+        bool vip; /* an LB holding the virtual IP ("vip=1"; absent or "vip=0" otherwise) */
 } PeerTxt;
 
 typedef enum PeerTxtVerdict {

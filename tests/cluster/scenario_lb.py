@@ -113,6 +113,14 @@ def main():
             expect("verify none" in h, f"{n}: no CA yet, checks must not verify")
         expect("holds the VIP" in agent_status(c, holder), f"{holder}: STATUS= does not say it holds the VIP")
 
+        def txt_vip():
+            rows = c.exec(c1, ["avahi-browse", "-rtp", "_piagent._tcp"]).stdout.splitlines()
+            vip = {r.split(";")[3] for r in rows if r.startswith("=") and '"vip=1"' in r}
+            check(vip == {holder_name}, f"services with vip=1: {vip}")
+            return True
+        holder_name = c.exec(holder, ["hostname"]).stdout.strip()
+        c.wait_for(txt_vip, timeout=10, what="only the holder publishes vip=1 in its TXT record")
+
         # 2. keepalived stopped on the holder.
         other = lb2 if holder is lb1 else lb1
         c.exec(holder, ["systemctl", "stop", "keepalived"])

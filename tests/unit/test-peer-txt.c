@@ -90,6 +90,33 @@ static void peer_txt_encode__roundtrip__same_fields(void **state)
         strv_free(l);
 }
 
+static void peer_txt_vip__lb_holding_vip__roundtrip_and_strict(void **state)
+{
+        PeerTxt t = {.version = 1, .tag = TAG, .role = ROLE_LB, .phase = "ready", .id = ID, .vip = true};
+        char **l = NULL;
+        TxtItem it[8];
+        Parsed p = {};
+        size_t n;
+
+        assert_int_equal(peer_txt_encode(&t, &l), 0);
+        n = strv_length(l);
+        assert_int_equal(n, 6);
+        assert_string_equal(l[5], "vip=1");
+        for (size_t i = 0; i < n; i++)
+                it[i] = (TxtItem){l[i], strlen(l[i])};
+        assert_int_equal(peer_txt_parse(it, n, TAG, &p.t, &p.v, p.reason, sizeof p.reason), 0);
+        assert_true(p.t.vip);
+        strv_free(l);
+
+        /* Absent or 0: not holding it; anything else: the record is rejected. */
+        assert_false(PARSE(VALID).t.vip);
+        Parsed zero = PARSE(VALID, "vip=0");
+        assert_int_equal(zero.r, 0);
+        assert_false(zero.t.vip);
+        assert_rejected(PARSE(VALID, "vip=yes"), "bad value for 'vip': 'yes'");
+        assert_rejected(PARSE(VALID, "vip=2"), "bad value for 'vip': '2'");
+}
+
 static void peer_txt_encode__invalid_fields__einval(void **state)
 {
         const PeerTxt good = {.version = 1, .tag = TAG, .role = ROLE_WORKER, .phase = "x", .id = ID};
@@ -339,6 +366,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(peer_txt_parse__valid__accepted),
                 cmocka_unit_test(peer_txt_encode__roundtrip__same_fields),
+                cmocka_unit_test(peer_txt_vip__lb_holding_vip__roundtrip_and_strict),
                 cmocka_unit_test(peer_txt_encode__invalid_fields__einval),
                 cmocka_unit_test(peer_txt_parse__item_order_and_unknown_keys__accepted),
                 cmocka_unit_test(peer_txt_parse__empty_items__skipped),
