@@ -75,7 +75,7 @@ int keepalived_conf_render(const KeepalivedParams *p, char **ret)
                 "    script \"/usr/bin/systemctl is-active --quiet haproxy.service\"\n"
                 "    interval 1\n"
                 "    timeout 1\n"
-                "    fall 2\n"
+                "    fall 1\n"
                 "    rise 1\n"
                 "}\n\n"
                 "vrrp_instance piagent {\n"

@@ -12,6 +12,7 @@ fake apiservers (HTTPS /readyz on 6443), a client behind the VIP.
 """
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -115,10 +116,11 @@ def main():
 
         def txt_vip():
             rows = c.exec(c1, ["avahi-browse", "-rtp", "_piagent._tcp"]).stdout.splitlines()
-            vip = {r.split(";")[3] for r in rows if r.startswith("=") and '"vip=1"' in r}
-            check(vip == {holder_name}, f"services with vip=1: {vip}")
+            vip = {m.group(1) for r in rows if r.startswith("=") and '"vip=1"' in r
+                   for m in [re.search(r'"id=([0-9a-f]+)"', r)] if m}
+            check(vip == {holder_id}, f"node ids with vip=1: {vip}, holder {holder_id}")
             return True
-        holder_name = c.exec(holder, ["hostname"]).stdout.strip()
+        holder_id = json.loads(c.exec(holder, ["piagent", "status", "--json"]).stdout)["self"]["id"]
         c.wait_for(txt_vip, timeout=10, what="only the holder publishes vip=1 in its TXT record")
 
         # 2. keepalived stopped on the holder.
