@@ -344,7 +344,10 @@ def main():
 
         # -- kubectl apply is recorded -------------------------------------
         b.put(m1, "/root/cni.yaml", MANIFEST)
-        a = c.exec(m1, ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "apply", "-f", "/root/cni.yaml"])
+        # Through the VIP: until HAProxy's checks take the just-reset m3 out (a second or two), a request may
+        # still be sent there and see the connection closed; nothing is applied then, so try again.
+        a = c.wait_for(lambda: c.exec(m1, ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "apply", "-f",
+                                           "/root/cni.yaml"]), timeout=15, what="kubectl apply through the VIP")
         expect(a.stdout.split("\n")[:2] == ["configmap/cni-conf created", "daemonset.apps/cni created"], a.stdout)
         b.put(m2, "/root/cni.yaml", MANIFEST)
         a = c.exec(m2, ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "apply", "-f", "/root/cni.yaml"])
