@@ -12,8 +12,6 @@
 #include "node-state.h"
 #include "state-lock.h"
 
-#define STATE_DIR_DEFAULT "/var/lib/piagent"
-
 static void help(void)
 {
         printf("Usage: piagent reset [--yes] [--state-dir DIR]\n"
@@ -72,7 +70,7 @@ static int run_kubeadm_reset(void)
         sd_event_unref(run.event);
         if (r < 0)
                 return r;
-        if (run.result.error < 0 || run.result.timed_out || run.result.signal || run.result.exit_code != 0) {
+        if (!spawn_result_ok(&run.result)) {
                 fprintf(stderr, "piagent reset: kubeadm reset %s\n",
                         spawn_result_describe(&run.result, how, sizeof how));
                 return -EIO;

@@ -9,8 +9,6 @@
 #include "manager.h"
 #include "status-server.h"
 
-#define STATE_DIR_DEFAULT "/var/lib/piagent"
-
 static void help(void)
 {
         printf("Usage: piagent run [--boot-dir DIR] [--state-dir DIR] [--status-socket PATH]\n"

@@ -5,6 +5,8 @@
 
 #define EXIT_USAGE 2
 
+#define STATE_DIR_DEFAULT "/var/lib/piagent"
+
 int cmd_check(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -46,7 +46,7 @@ static bool succeeded(const SpawnResult *r, char *detail, size_t size)
 {
         char how[96];
 
-        if (r->error == 0 && !r->timed_out && !r->signal && r->exit_code == 0)
+        if (spawn_result_ok(r))
                 return true;
         snprintf(detail, size, "%s", spawn_result_describe(r, how, sizeof how));
         return false;

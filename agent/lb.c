@@ -196,7 +196,7 @@ static void on_checked(const SpawnResult *res, void *userdata)
         if (asprintf(&candidate, "%s.piagent-check", f->path) >= 0)
                 (void)unlink(candidate);
 
-        if (res->error == 0 && !res->timed_out && !res->signal && res->exit_code == 0) {
+        if (spawn_result_ok(res)) {
                 install_and_apply(lb, f);
                 return;
         }

@@ -40,7 +40,7 @@ static void on_child(const SpawnResult *r, void *userdata)
         Fix *f = userdata;
         char how[96];
 
-        if (r->error < 0 || r->timed_out || r->signal || r->exit_code != 0) {
+        if (!spawn_result_ok(r)) {
                 snprintf(f->detail, sizeof f->detail, "%s %s", preflight_check_to_string(f->todo[f->next - 1]),
                          spawn_result_describe(r, how, sizeof how));
                 fix_finish(f, -EIO);

@@ -321,7 +321,7 @@ static bool succeeded(const SpawnResult *res, char *detail, size_t size)
 {
         char how[96];
 
-        if (res->error == 0 && !res->timed_out && !res->signal && res->exit_code == 0)
+        if (spawn_result_ok(res))
                 return true;
         snprintf(detail, size, "kubeadm %s", spawn_result_describe(res, how, sizeof how));
         return false;
@@ -460,7 +460,7 @@ static void on_cni(const SpawnResult *res, void *userdata)
 {
         NodeRole *r = userdata;
         char how[96], detail[128];
-        bool ok = res->error == 0 && !res->timed_out && !res->signal && res->exit_code == 0;
+        bool ok = spawn_result_ok(res);
 
         r->child = NULL;
         if (!ok)

@@ -43,5 +43,11 @@ int spawn_start(sd_event *e, const SpawnOptions *o, Spawn **ret);
 /* Kills the child (SIGKILL to its process group) and frees the handle without calling on_done. */
 void spawn_cancel(Spawn *s);
 
+/* The child ran and exited with status 0. */
+static inline bool spawn_result_ok(const SpawnResult *r)
+{
+        return r->error == 0 && !r->timed_out && !r->signal && r->exit_code == 0;
+}
+
 /* "exited with status 1", "killed by signal SIGKILL", "timed out after 30 s": for messages. */
 const char *spawn_result_describe(const SpawnResult *r, char *buf, size_t size);
