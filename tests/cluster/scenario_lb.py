@@ -104,14 +104,18 @@ def main():
         log(f"LBs ready with {holder} holding the VIP {time.monotonic() - t0:.1f} s after boot")
         c.wait_for(lambda: check(answering(c, c1) == {"m1", "m2"}, answering(c, c1)), timeout=30,
                    what="both masters answer through the VIP (round robin)")
-        for n in lbs:
+        # An LB is ready as soon as its files run; the other LB and the masters enter them as mDNS reports them.
+        def rendered(n):
             other = lb2 if n is lb1 else lb1
             k = c.exec(n, ["cat", "/etc/keepalived/keepalived.conf"]).stdout
             h = c.exec(n, ["cat", "/etc/haproxy/haproxy.cfg"]).stdout
-            expect(f"unicast_peer {{\n        {other.addr}" in k, f"{n}: keepalived.conf without the other LB")
+            check(f"unicast_peer {{\n        {other.addr}" in k, f"{n}: keepalived.conf without the other LB")
             for m in (m1, m2):
-                expect(re.search(rf"server \S+ {re.escape(m.addr)}:6443", h), f"{n}: haproxy.cfg without {m}")
+                check(re.search(rf"server \S+ {re.escape(m.addr)}:6443", h), f"{n}: haproxy.cfg without {m}")
             expect("verify none" in h, f"{n}: no CA yet, checks must not verify")
+            return True
+        for n in lbs:
+            c.wait_for(lambda n=n: rendered(n), timeout=15, what=f"{n}: the other LB and both masters rendered")
         expect("holds the VIP" in agent_status(c, holder), f"{holder}: STATUS= does not say it holds the VIP")
 
         def txt_vip():
