@@ -141,7 +141,12 @@ static void after_preflight(Bootstrap *b)
 {
         if (node_state_is_member(&b->state)) {
                 b->problem[0] = 0;
-                set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+                set_phase(b, BOOTSTRAP_PHASE_READY,
+                          b->state.membership == MEMBERSHIP_INITIALIZED
+                                  ? "this node is already part of the cluster (it initialized it): kubeadm init, "
+                                    "join and reset are not run again"
+                                  : "this node is already part of the cluster (it joined earlier): kubeadm init, "
+                                    "join and reset are not run again");
                 return;
         }
         if (b->state.membership == MEMBERSHIP_STARTED) {
