@@ -402,7 +402,8 @@ static void manager_roles_start(Manager *m)
                                                     .hostname = m->ident.hostname,
                                                     .address = address,
                                                     .state_dir = m->state_dir,
-                                                    .runtime_dir = dir},
+                                                    .runtime_dir = dir,
+                                                    .boot_dir = m->boot_dir},
                                   on_node_changed, m, &m->node);
         }
         if (r < 0) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include "cni.h"
 #include "exchange-client.h"
 #include "exchange-server.h"
 #include "fileio.h"
@@ -20,7 +21,6 @@
 #define VOTE_LEASE_USEC     (60 * 1000000ULL)
 #define MAX_MASTERS         16
 #define CA_FILE             "/etc/kubernetes/pki/ca.crt"
-#define CNI_DIR             "/usr/share/piagent/cni"
 #define ADMIN_CONF          "/etc/kubernetes/admin.conf"
 
 typedef struct VoteRound VoteRound;
@@ -28,7 +28,7 @@ typedef struct VoteRound VoteRound;
 struct NodeRole {
         sd_event *event;
         const Config *config;
-        char *self_id, *hostname, *state_dir, *runtime_dir;
+        char *self_id, *hostname, *state_dir, *runtime_dir, *boot_dir;
         struct in_addr address;
         NodeRoleChanged changed;
         void *userdata;
@@ -58,6 +58,7 @@ struct NodeRole {
         bool control_plane;
         KubeadmVerb next_verb;
         char *config_path;
+        bool cni_reported; /* the pod network's problem is in the journal at err level already */
 };
 
 /* ---- the view ---- */
@@ -473,23 +474,83 @@ static void on_kubectl_line(const char *line, void *userdata)
         log_info("kubectl: %s", line);
 }
 
+/* The first manifest found for cni= (cni.h: boot partition, /etc, the package's) with pod_subnet filled in,
+ * written to the runtime directory: its path in *ret. On failure, what a person must do in detail. */
+static int render_cni_manifest(NodeRole *r, char **ret, char *detail, size_t n)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *rendered = NULL, *out = NULL;
+        Cni cni = r->config->cni;
+        char cidr[IPV4_CIDR_STRLEN];
+        CniSource s;
+        int q = -ENOENT;
+
+        for (s = 0; s < _CNI_SOURCE_MAX; s++) {
+                free(path);
+                path = NULL;
+                q = cni_manifest_path(s, r->boot_dir, cni, &path);
+                if (q < 0)
+                        return q;
+                q = read_file_full(path, CNI_MANIFEST_MAX, &text, NULL);
+                if (q != -ENOENT)
+                        break;
+        }
+        if (q == -ENOENT) {
+                _cleanup_free_ char *m = NULL;
+                if (cni_missing_message(r->boot_dir, cni, &m) >= 0)
+                        snprintf(detail, n, "%s", m);
+                return q;
+        }
+        if (q < 0) {
+                snprintf(detail, n, "cannot read %s: %s", path, strerror(-q));
+                return q;
+        }
+        ipv4_cidr_format(&r->config->pod_subnet, cidr);
+        q = cni_manifest_render(text, &r->config->pod_subnet, &rendered);
+        if (q == -EBADMSG && s == CNI_SOURCE_SHIPPED) {
+                snprintf(detail, n, "%s lacks the %s placeholder: reinstall the piagent package", path,
+                         CNI_POD_SUBNET_PLACEHOLDER);
+                return q;
+        }
+        if (q == -EBADMSG) {
+                log_notice("%s has no %s placeholder: applied as written; its pod network must be pod_subnet=%s", path,
+                           CNI_POD_SUBNET_PLACEHOLDER, cidr);
+                rendered = TAKE_PTR(text);
+        } else if (q < 0)
+                return q;
+        if (asprintf(&out, "%s/cni-%s.yaml", r->runtime_dir, cni_to_string(cni)) < 0)
+                return -ENOMEM;
+        q = write_file_atomic(out, rendered, strlen(rendered), 0600);
+        if (q < 0) {
+                snprintf(detail, n, "cannot write %s: %s", out, strerror(-q));
+                return q;
+        }
+        log_info("Pod network cni=%s: %s with pod_subnet=%s, rendered to %s", cni_to_string(cni), path, cidr, out);
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
 static int op_apply_cni(void *userdata, BootstrapDone done, void *d)
 {
         NodeRole *r = userdata;
         _cleanup_free_ char *manifest = NULL;
+        char detail[400] = "";
+        int q;
 
         if (r->config->cni == CNI_NONE) {
                 log_info("cni=none: no pod network applied");
                 done(0, NULL, d);
                 return 0;
         }
-        if (asprintf(&manifest, CNI_DIR "/%s.yaml", cni_to_string(r->config->cni)) < 0)
-                return -ENOMEM;
-        if (access(manifest, R_OK) < 0) {
-                log_error("No manifest for cni=%s at %s", cni_to_string(r->config->cni), manifest);
-                done(-ENOENT, "the pod network's manifest is missing from this image", d);
+        q = render_cni_manifest(r, &manifest, detail, sizeof detail);
+        if (q < 0) {
+                /* Retried until it works (a manifest may be put in place later): the fix goes to err once. */
+                if (!r->cni_reported && detail[0])
+                        log_error("Pod network: %s", detail);
+                r->cni_reported = r->cni_reported || detail[0];
+                done(q, detail[0] ? detail : NULL, d);
                 return 0;
         }
+        r->cni_reported = false;
         r->done = done;
         r->done_userdata = d;
         char *argv[] = {(char *)"kubectl",
@@ -765,7 +826,8 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
         r->hostname = strdup(p->hostname);
         r->state_dir = strdup(p->state_dir);
         r->runtime_dir = strdup(p->runtime_dir);
-        if (!r->self_id || !r->hostname || !r->state_dir || !r->runtime_dir) {
+        r->boot_dir = strdup(p->boot_dir);
+        if (!r->self_id || !r->hostname || !r->state_dir || !r->runtime_dir || !r->boot_dir) {
                 node_role_free(r);
                 return -ENOMEM;
         }
@@ -820,6 +882,7 @@ NodeRole *node_role_free(NodeRole *r)
         free(r->hostname);
         free(r->state_dir);
         free(r->runtime_dir);
+        free(r->boot_dir);
         free(r);
         return NULL;
 }

@@ -22,6 +22,7 @@ typedef struct NodeRoleParams {
         struct in_addr address; /* this node's address on the cluster interface */
         const char *state_dir;
         const char *runtime_dir; /* 0700, for kubeadm configuration files holding secrets */
+        const char *boot_dir;    /* role.txt, cluster.txt, and a pod network manifest the user may add (cni.h) */
 } NodeRoleParams;
 
 /* The phase or the problem changed (for STATUS= and the TXT record). */
