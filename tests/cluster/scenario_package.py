@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The Debian package in a real systemd node: install enables piagent.service and ships the binary and the man
-page; remove keeps the node's state; purge removes it and leaves nothing behind."""
+"""The Debian package in a real systemd node: install enables piagent.service and ships the binary, the man
+page and the flannel manifest; remove keeps the node's state; purge removes it and leaves nothing behind."""
 
 import argparse
 import os
@@ -16,9 +16,11 @@ test "$(systemctl is-enabled piagent.service)" = enabled
 test -x /usr/bin/piagent
 dpkg -L piagent | grep -q /usr/share/man/man8/piagent.8.gz  # the node rootfs may exclude man pages from disk
 /usr/bin/piagent version
+grep -q '"Network": "@POD_SUBNET@"' /usr/share/piagent/cni/flannel.yaml  # the pod network the initializer applies
 mkdir -p /var/lib/piagent && echo '{}' > /var/lib/piagent/state.json
 dpkg -r piagent
 test ! -e /usr/bin/piagent
+test ! -e /usr/share/piagent
 test -e /var/lib/piagent/state.json
 echo removed-state-kept
 dpkg -P piagent
