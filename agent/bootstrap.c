@@ -294,14 +294,17 @@ static void on_cni(int error, const char *detail, void *userdata)
 
         b->busy = false;
         if (error < 0) {
-                /* The cluster exists; pods lack a network until this succeeds. Not a reason to reset anything. */
+                /* The cluster exists; pods lack a network until this succeeds. Not a reason to reset anything,
+                 * nor to run init again: ready (others may join), with the problem, retried from there. */
                 set_problem(b, "Applying the pod network failed (%s); retrying", detail ?: strerror(-error));
                 log_warning("%s", b->problem);
+                set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
                 schedule(b, bootstrap_backoff_usec(2));
                 return;
         }
+        bool retried = b->problem[0];
         b->problem[0] = 0;
-        set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+        set_phase(b, BOOTSTRAP_PHASE_READY, retried ? "the pod network is applied" : NULL);
 }
 
 static void on_init(int error, const char *detail, void *userdata)

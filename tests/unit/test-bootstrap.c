@@ -25,7 +25,8 @@ typedef struct World {
         int init_results[8], n_init; /* results of successive kubeadm init runs (0 = success) */
         int join_results[8], n_join;
         int reset_error;
-        char log[64][48]; /* calls in order */
+        int cni_results[8], n_cni; /* results of successive pod network applies */
+        char log[64][48];          /* calls in order */
         unsigned n_log;
         NodeState saved;
         unsigned saves;
@@ -118,8 +119,10 @@ static int op_reset(void *u, BootstrapDone done, void *d)
 
 static int op_cni(void *u, BootstrapDone done, void *d)
 {
-        note(u, "cni");
-        done(0, NULL, d);
+        World *w = u;
+        int r = w->cni_results[w->n_cni++ % 8];
+        note(w, "cni");
+        done(r, r < 0 ? "no manifest for cni=calico" : NULL, d);
         return 0;
 }
 
@@ -203,6 +206,40 @@ static void assert_log(const World *w, const char *const *want)
 }
 
 static const ElectionPeer three[] = {{.id = "m-1"}, {.id = "m-2"}, {.id = "m-3"}};
+
+/* The cluster exists once init succeeded: a pod network that cannot be applied yet is retried from ready, and
+ * never leads to a second kubeadm init or to a reset. */
+static void bootstrap__cni_fails__ready_with_problem_retried_no_second_init(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){});
+        const BootstrapView v = {.masters = three, .n_masters = 3};
+
+        w.votes = 2;
+        w.cni_results[0] = w.cni_results[1] = -ENOENT;
+        bootstrap_tick(b, &v);
+        assert_log(&w, (const char *[]){"votes", "init", "cni", NULL});
+        assert_int_equal(w.saved.membership, MEMBERSHIP_INITIALIZED);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_non_null(strstr(strempty(bootstrap_problem(b)), "no manifest for cni=calico"));
+
+        /* Peers changing is no reason to apply again; the timer is. */
+        bootstrap_tick(b, &v);
+        assert_int_equal(w.n_log, 3);
+        bootstrap_timer(b, &v);
+        bootstrap_tick(b, &v);
+        assert_log(&w, (const char *[]){"votes", "init", "cni", "cni", NULL});
+        assert_non_null(bootstrap_problem(b));
+        bootstrap_timer(b, &v);
+        assert_log(&w, (const char *[]){"votes", "init", "cni", "cni", "cni", NULL});
+        assert_null(bootstrap_problem(b));
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(w.saved.membership, MEMBERSHIP_INITIALIZED);
+
+        bootstrap_timer(b, &v);
+        assert_int_equal(w.n_log, 5);
+        bootstrap_free(b);
+}
 
 static void bootstrap__worker__waits_for_master_then_joins(void **state)
 {
@@ -415,6 +452,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(bootstrap__worker__waits_for_master_then_joins),
                 cmocka_unit_test(bootstrap__lowest_master_with_majority__initializes_once),
+                cmocka_unit_test(bootstrap__cni_fails__ready_with_problem_retried_no_second_init),
                 cmocka_unit_test(bootstrap__minority_of_votes__no_init),
                 cmocka_unit_test(bootstrap__endpoint_down__master_waits),
                 cmocka_unit_test(bootstrap__higher_master__joins_initialized_cluster_as_control_plane),
