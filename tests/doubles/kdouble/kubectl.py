@@ -4,8 +4,9 @@
   kubectl [--kubeconfig F] get --raw /path
   kubectl [--kubeconfig F] delete node NAME...
   kubectl [--kubeconfig F] apply -f FILE|-    records the objects (kind, name,
-                                              namespace, content hash) in the
-                                              double's registry; runs nothing
+                                              namespace, content hash, the
+                                              object itself) in the double's
+                                              registry; runs nothing
   kubectl version [--client] [-o json]
 
 The kubeconfig is --kubeconfig, else $KUBECONFIG, else ~/.kube/config. Every
@@ -137,7 +138,7 @@ def apply(opts):
                 objects.append({"apiVersion": o["apiVersion"], "kind": o["kind"],
                                 "metadata": {"name": md["name"], "namespace": md.get("namespace")},
                                 "sha256": hashlib.sha256(json.dumps(o, sort_keys=True).encode()).hexdigest(),
-                                "file": fn})
+                                "file": fn, "object": o})
     res = _client(opts).post("/double/v1/applied", {"objects": objects})
     for o, r in zip(objects, res.get("results") or []):
         group = o["apiVersion"].split("/")[0] if "/" in o["apiVersion"] else ""
