@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "bootstrap.h"
@@ -26,6 +27,7 @@ struct Bootstrap {
         BootstrapView view; /* the latest view (pointers valid until the next tick) */
         BootstrapMaterial material;
         char problem[512];
+        unsigned votes_seen; /* votes in the last round that fell short (UINT_MAX: none yet) */
 };
 
 static const char *const phase_names[_BOOTSTRAP_PHASE_MAX] = {
@@ -253,8 +255,11 @@ static void on_votes(unsigned granted, void *userdata)
         if (b->phase != BOOTSTRAP_PHASE_ELECTING)
                 return;
         if (!election_has_majority(granted, b->masters)) {
-                log_info("Election: %u of %u votes, a majority is %u; waiting", granted, b->masters,
-                         b->masters / 2 + 1);
+                /* Said once per change, not every round. */
+                if (granted != b->votes_seen)
+                        log_notice("Election: %u of %u votes, a majority is %u; waiting", granted, b->masters,
+                                   b->masters / 2 + 1);
+                b->votes_seen = granted;
                 schedule(b, RECHECK_USEC);
                 return;
         }
@@ -494,6 +499,7 @@ int bootstrap_new(const BootstrapOps *ops, void *userdata, const Config *config,
         b->state = *state;
         b->state.role = config->role;
         b->phase = BOOTSTRAP_PHASE_PREFLIGHT;
+        b->votes_seen = UINT_MAX;
         *ret = b;
         return 0;
 }
