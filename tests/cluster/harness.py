@@ -304,7 +304,7 @@ class Cluster:
         if self._prepared:
             return
         self._prepared = True
-        for tool in ("ip", "nsenter", "unshare", "systemd-nspawn", "tar", "zstd"):
+        for tool in ("ip", "nsenter", "unshare", "systemd-nspawn", "tar", "zstd", "nft"):
             if not shutil.which(tool):
                 raise RuntimeError(f"{tool} is not installed (see docs/testbed.md for the host packages)")
         cleanup_stale()
@@ -635,6 +635,34 @@ class Cluster:
             self._start(n)
         self.wait_booted(nodes)
         log(f"rebooted {len(nodes)} node(s) in {time.monotonic() - t:.2f} s")
+
+    def partition(self, *groups):
+        """Cut the network between groups of nodes: the bridge drops every frame
+        (unicast, multicast, ARP) from a node of one group to a node of
+        another. Nodes in no group keep talking to everyone. Replaces any
+        earlier partition; heal() ends it. Usable before the nodes boot."""
+        rules = []
+        for i, g in enumerate(groups):
+            for h in groups[i + 1:]:
+                for a in g:
+                    for b in h:
+                        rules.append(f'iifname "v{a.index}" oifname "v{b.index}" drop')
+                        rules.append(f'iifname "v{b.index}" oifname "v{a.index}" drop')
+        script = ("add table bridge piagent_partition\ndelete table bridge piagent_partition\n"
+                  "table bridge piagent_partition {\n chain forward {\n"
+                  "  type filter hook forward priority 0; policy accept;\n"
+                  + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
+        p = subprocess.run(["ip", "netns", "exec", self.bridge_ns, "nft", "-f", "-"], input=script,
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise CommandFailed("host", ["nft", "-f", "-"], p)
+        log("partition: " + " | ".join("{" + ", ".join(n.name for n in g) + "}" for g in groups))
+
+    def heal(self):
+        """End a partition()."""
+        _run(["ip", "netns", "exec", self.bridge_ns, "nft", "delete", "table", "bridge", "piagent_partition"],
+             check=False)
+        log("partition healed")
 
     def memory(self, node):
         """Proportional set size (bytes) of every process in the node."""
