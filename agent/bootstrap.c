@@ -268,16 +268,31 @@ static void on_votes(unsigned granted, void *userdata)
         step(b);
 }
 
+/* This node stopped being a candidate (no vote round is in flight: rounds run while busy). Its own vote, if it
+ * gave it to itself, is free at once for the candidate it now defers to, instead of a whole lease later: only
+ * this node could count that vote, and it counts votes only in a new round. The votes other masters gave it
+ * lapse as usual. */
+static void release_own_vote(Bootstrap *b)
+{
+        if (!streq(b->state.vote.candidate, b->self_id))
+                return;
+        b->state.vote = (ElectionVote){};
+        save(b);
+        log_info("Election: deferring to another master; this master's own vote is free again");
+}
+
 static void do_elect(Bootstrap *b)
 {
         int r;
 
         switch (election_decide(b->self_id, b->pinned, b->view.masters, b->view.n_masters)) {
         case ELECTION_JOIN:
+                release_own_vote(b);
                 set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, "a cluster exists: joining it as a control-plane node");
                 step(b);
                 return;
         case ELECTION_WAIT:
+                release_own_vote(b);
                 schedule(b, RECHECK_USEC);
                 return;
         case ELECTION_CANDIDATE:

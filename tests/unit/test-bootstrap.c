@@ -276,6 +276,32 @@ static void bootstrap__lowest_master_with_majority__initializes_once(void **stat
         bootstrap_free(b);
 }
 
+/* A master that campaigned (its own vote for itself, persisted), then sees a lower id, steps down: its own vote is
+ * free at once for that master. A vote it gave another master is kept (it lapses only after a lease). */
+static void bootstrap__candidate_steps_down__own_vote_freed_others_kept(void **state)
+{
+        World w = healthy();
+        NodeState st = {.vote = {.candidate = "m-2", .last_seen_usec = 5}};
+        Bootstrap *b = start(&w, "role=master\n", "m-2", st);
+        const BootstrapView v = {.masters = three, .n_masters = 3};
+
+        bootstrap_tick(b, &v);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_log(&w, (const char *[]){NULL}); /* waits: no vote round, no kubeadm */
+        assert_string_equal(w.saved.vote.candidate, "");
+        assert_string_equal(bootstrap_vote(b)->candidate, "");
+        bootstrap_free(b);
+
+        w = healthy();
+        st.vote = (ElectionVote){.candidate = "m-1", .last_seen_usec = 5};
+        b = start(&w, "role=master\n", "m-2", st);
+        bootstrap_tick(b, &v);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_string_equal(bootstrap_vote(b)->candidate, "m-1");
+        assert_int_equal(w.saves, 0);
+        bootstrap_free(b);
+}
+
 static void bootstrap__minority_of_votes__no_init(void **state)
 {
         World w = healthy();
@@ -454,6 +480,7 @@ int main(void)
                 cmocka_unit_test(bootstrap__lowest_master_with_majority__initializes_once),
                 cmocka_unit_test(bootstrap__cni_fails__ready_with_problem_retried_no_second_init),
                 cmocka_unit_test(bootstrap__minority_of_votes__no_init),
+                cmocka_unit_test(bootstrap__candidate_steps_down__own_vote_freed_others_kept),
                 cmocka_unit_test(bootstrap__endpoint_down__master_waits),
                 cmocka_unit_test(bootstrap__higher_master__joins_initialized_cluster_as_control_plane),
                 cmocka_unit_test(bootstrap__member_after_reboot__never_runs_kubeadm),
