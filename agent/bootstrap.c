@@ -6,10 +6,11 @@
 #include "bootstrap.h"
 #include "log.h"
 
-#define RECHECK_USEC       (2 * 1000000ULL)  /* endpoint, election, masters */
-#define PREFLIGHT_RETRY    (30 * 1000000ULL) /* a person may fix the blocking problem meanwhile */
-#define BACKOFF_FIRST_USEC (5 * 1000000ULL)
-#define BACKOFF_MAX_USEC   (300 * 1000000ULL)
+#define RECHECK_USEC        (2 * 1000000ULL)  /* endpoint, election, masters */
+#define TICKET_RECHECK_USEC (500 * 1000ULL)   /* another control-plane join holds the ticket */
+#define PREFLIGHT_RETRY     (30 * 1000000ULL) /* a person may fix the blocking problem meanwhile */
+#define BACKOFF_FIRST_USEC  (5 * 1000000ULL)
+#define BACKOFF_MAX_USEC    (300 * 1000000ULL)
 
 struct Bootstrap {
         const BootstrapOps *ops;
@@ -386,9 +387,10 @@ static void on_material(int error, const BootstrapMaterial *m, void *userdata)
 
         b->busy = false;
         if (error == -EAGAIN || error == -EBUSY) {
-                /* No master ready, or another control-plane join holds the ticket: wait, no attempt used. */
+                /* No master ready, or another control-plane join holds the ticket: wait, no attempt used. The
+                 * ticket is asked for again sooner: the join holding it may be about to finish. */
                 set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
-                schedule(b, RECHECK_USEC);
+                schedule(b, error == -EBUSY ? TICKET_RECHECK_USEC : RECHECK_USEC);
                 return;
         }
         if (error < 0) {

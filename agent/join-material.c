@@ -1,22 +1,86 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "crypto.h"
 #include "fileio.h"
 #include "join-material.h"
 #include "kubeadm.h"
 #include "log.h"
+#include "macro.h"
 #include "secret.h"
 
-typedef struct Job {
+typedef struct Waiter {
+        JoinMaterialDone done;
+        void *userdata;
+} Waiter;
+
+typedef struct Job Job;
+
+/* One kind of material (worker, control plane): the last made, and the run making the next. */
+typedef struct Slot {
+        BootstrapMaterial m; /* token (and certificate key); the CA hash is computed per request */
+        uint64_t made_usec;
+        bool valid;
+        Job *running;
+} Slot;
+
+struct JoinMaterialCache {
+        Slot slots[2]; /* [control_plane] */
+};
+
+struct Job {
         sd_event *event;
         JoinMaterialParams p;
         char *config_path; /* the upload-certs configuration, removed when done */
         BootstrapMaterial m;
-        JoinMaterialDone done;
-        void *userdata;
-} Job;
+        Slot *slot; /* NULL: not shared (no cache, or the cache was freed meanwhile) */
+        Waiter *waiters;
+        size_t n_waiters;
+};
+
+int join_material_cache_new(JoinMaterialCache **ret)
+{
+        JoinMaterialCache *c = calloc(1, sizeof *c);
+
+        if (!c)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}
+
+void join_material_cache_forget(JoinMaterialCache *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(c->slots); i++) {
+                erase(&c->slots[i].m, sizeof c->slots[i].m);
+                c->slots[i].valid = false;
+        }
+}
+
+JoinMaterialCache *join_material_cache_free(JoinMaterialCache *c)
+{
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(c->slots); i++)
+                if (c->slots[i].running) {
+                        c->slots[i].running->slot = NULL;
+                        c->slots[i].running->n_waiters = 0;
+                }
+        join_material_cache_forget(c);
+        free(c);
+        return NULL;
+}
+
+static uint64_t now_usec(sd_event *e)
+{
+        uint64_t t = 0;
+
+        (void)sd_event_now(e, CLOCK_MONOTONIC, &t);
+        return t;
+}
 
 int ca_hash_from_file(const char *path, char out[static 80])
 {
@@ -32,14 +96,36 @@ int ca_hash_from_file(const char *path, char out[static 80])
 
 static void job_finish(Job *j, int error, const char *detail)
 {
-        j->done(error, detail, error < 0 ? NULL : &j->m, j->userdata);
+        if (j->slot) {
+                j->slot->running = NULL;
+                if (error >= 0) {
+                        j->slot->m = j->m;
+                        j->slot->made_usec = now_usec(j->event);
+                        j->slot->valid = true;
+                }
+        }
+        /* Every waiter gets the same material; a callback may start new requests (they find the slot filled). */
+        for (size_t i = 0; i < j->n_waiters; i++)
+                j->waiters[i].done(error, detail, error < 0 ? NULL : &j->m, j->waiters[i].userdata);
         erase(&j->m, sizeof j->m);
         if (j->config_path) {
                 (void)unlink(j->config_path);
                 free(j->config_path);
         }
+        free(j->waiters);
         sd_event_unref(j->event);
         free(j);
+}
+
+static int job_add_waiter(Job *j, JoinMaterialDone done, void *userdata)
+{
+        Waiter *w = reallocarray(j->waiters, j->n_waiters + 1, sizeof *w);
+
+        if (!w)
+                return -ENOMEM;
+        j->waiters = w;
+        j->waiters[j->n_waiters++] = (Waiter){done, userdata};
+        return 0;
 }
 
 static bool succeeded(const SpawnResult *r, char *detail, size_t size)
@@ -136,25 +222,46 @@ static int upload_certs(Job *j)
         return kubeadm_run(j->event, KUBEADM_UPLOAD_CERTS, j->config_path, on_upload, j, NULL);
 }
 
-int join_material_create(sd_event *e, const JoinMaterialParams *p, JoinMaterialDone done, void *userdata)
+int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMaterialParams *p, JoinMaterialDone done,
+                         void *userdata)
 {
+        Slot *slot = cache ? &cache->slots[p->control_plane] : NULL;
+        BootstrapMaterial m = {};
         Job *j;
         int r;
+
+        snprintf(m.server, sizeof m.server, "%s", p->self_id);
+        r = ca_hash_from_file(p->ca_file, m.ca_hash);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot compute the CA hash from %s: %m", p->ca_file);
+                done(r, "the cluster CA certificate is not readable", NULL, userdata);
+                return 0;
+        }
+        if (slot && slot->valid && now_usec(e) - slot->made_usec < JOIN_MATERIAL_REUSE_USEC &&
+            streq(slot->m.ca_hash, m.ca_hash)) {
+                m = slot->m;
+                done(0, NULL, &m, userdata);
+                erase(&m, sizeof m);
+                return 0;
+        }
+        if (slot && slot->running && streq(slot->running->m.ca_hash, m.ca_hash))
+                return job_add_waiter(slot->running, done, userdata);
 
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
         j->event = sd_event_ref(e);
         j->p = *p;
-        j->done = done;
-        j->userdata = userdata;
-        snprintf(j->m.server, sizeof j->m.server, "%s", p->self_id);
-
-        r = ca_hash_from_file(p->ca_file, j->m.ca_hash);
+        j->m = m;
+        r = job_add_waiter(j, done, userdata);
         if (r < 0) {
-                log_warning_errno(r, "Cannot compute the CA hash from %s: %m", p->ca_file);
-                job_finish(j, r, "the cluster CA certificate is not readable");
-                return 0;
+                sd_event_unref(j->event);
+                free(j);
+                return r;
+        }
+        if (slot && !slot->running) {
+                j->slot = slot;
+                slot->running = j;
         }
         if (p->control_plane) {
                 r = upload_certs(j);

@@ -30,7 +30,25 @@ typedef struct JoinMaterialParams {
 /* m is valid during the callback only and wiped afterwards. error: 0, or negative errno with detail. */
 typedef void (*JoinMaterialDone)(int error, const char *detail, const BootstrapMaterial *m, void *userdata);
 
-int join_material_create(sd_event *e, const JoinMaterialParams *p, JoinMaterialDone done, void *userdata);
+/* What a master shares between requests: nodes that ask at about the same time (a rack of workers powered on
+ * together) share one kubeadm run, and material made less than JOIN_MATERIAL_REUSE_USEC ago is handed out
+ * again (the token lives 15 min, uploaded certificates 2 h: still fresh). Per kind (worker, control plane). */
+#define JOIN_MATERIAL_REUSE_USEC (30 * 1000000ULL)
+typedef struct JoinMaterialCache JoinMaterialCache;
+
+int join_material_cache_new(JoinMaterialCache **ret);
+/* Callbacks of requests still waiting are not called; their kubeadm runs finish unobserved. */
+JoinMaterialCache *join_material_cache_free(JoinMaterialCache *c);
+/* Forget what was made (e.g. a node reported a failed join with it): the next request makes new material. */
+void join_material_cache_forget(JoinMaterialCache *c);
+static inline void join_material_cache_freep(JoinMaterialCache **c)
+{
+        join_material_cache_free(*c);
+}
+
+/* cache: NULL makes material for this request alone. done may run before this returns. */
+int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMaterialParams *p, JoinMaterialDone done,
+                         void *userdata);
 
 /* The CA hash of a PEM file, as kubeadm pins it. */
 int ca_hash_from_file(const char *path, char out[static 80]);

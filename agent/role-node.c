@@ -58,7 +58,8 @@ struct NodeRole {
         bool control_plane;
         KubeadmVerb next_verb;
         char *config_path;
-        bool cni_reported; /* the pod network's problem is in the journal at err level already */
+        bool cni_reported;                 /* the pod network's problem is in the journal at err level already */
+        JoinMaterialCache *material_cache; /* join material shared by requests close in time (masters) */
 };
 
 /* ---- the view ---- */
@@ -700,7 +701,14 @@ static int provider_join(void *userdata, ExchangeCall *call, const char *node, E
                                 .ca_file = CA_FILE,
                                 .runtime_dir = r->runtime_dir,
                                 .control_plane = j->control_plane};
-        q = join_material_create(r->event, &p, on_material_made, j);
+        if (!r->material_cache) {
+                q = join_material_cache_new(&r->material_cache);
+                if (q < 0) {
+                        free(j);
+                        return q;
+                }
+        }
+        q = join_material_create(r->event, r->material_cache, &p, on_material_made, j);
         if (q < 0)
                 free(j);
         return q;
@@ -737,6 +745,11 @@ static int provider_ca(void *userdata, ExchangeCall *call)
 
 static int provider_joined(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success)
 {
+        NodeRole *r = userdata;
+
+        /* Whatever went wrong, the next joiner gets material made for it. */
+        if (!success)
+                join_material_cache_forget(r->material_cache);
         log_struct(success ? LOG_NOTICE : LOG_WARNING, 0, LOG_FIELDS("PIAGENT_PEER", node), "%s %s as %s", node,
                    success ? "joined" : "failed to join", exchange_role_to_string(role));
         exchange_call_return_ok(call);
@@ -868,6 +881,7 @@ NodeRole *node_role_free(NodeRole *r)
         if (!r)
                 return NULL;
         exchange_server_free(r->server);
+        join_material_cache_free(r->material_cache);
         vote_round_cancel(r);
         exchange_client_call_cancel(r->material_call);
         exchange_client_free(r->client);

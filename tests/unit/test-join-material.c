@@ -38,10 +38,10 @@ static void write_script(const char *token_line)
                  "#!/bin/sh\n"
                  "case \"$*\" in\n"
                  "  *upload-certs*) f=\"$6\"; stat -c %%a \"$f\" > %s.mode; cp \"$f\" %s.conf;;\n"
-                 "  'token create --ttl 15m0s') echo '%s';;\n"
+                 "  'token create --ttl 15m0s') echo run >> %s.runs; echo '%s';;\n"
                  "  *) exit 9;;\n"
                  "esac\n",
-                 seen, seen, token_line);
+                 seen, seen, seen, token_line);
         assert_int_equal(write_file_atomic(script, text, strlen(text), 0755), 0);
 }
 
@@ -94,7 +94,7 @@ static R create(bool control_plane, const char *ca)
                                 .runtime_dir = dir,
                                 .control_plane = control_plane};
         assert_int_equal(sd_event_new(&r.e), 0);
-        assert_int_equal(join_material_create(r.e, &p, on_done, &r), 0);
+        assert_int_equal(join_material_create(r.e, NULL, &p, on_done, &r), 0);
         if (!r.done)
                 assert_int_equal(sd_event_loop(r.e), 0);
         sd_event_unref(r.e);
@@ -170,6 +170,102 @@ static void join_material_create__no_ca__error_without_kubeadm(void **state)
         assert_int_equal(r.error, -ENOENT);
 }
 
+typedef struct Shared {
+        sd_event *e;
+        unsigned done, errors, pending;
+        BootstrapMaterial m[4];
+} Shared;
+
+static void on_shared(int error, const char *detail, const BootstrapMaterial *m, void *userdata)
+{
+        Shared *s = userdata;
+        if (error < 0 || !m)
+                s->errors++;
+        else
+                s->m[s->done % 4] = *m;
+        s->done++;
+        if (--s->pending == 0)
+                sd_event_exit(s->e, 0);
+}
+
+static unsigned token_runs(void)
+{
+        char path[160], *text = NULL;
+        unsigned n = 0;
+        snprintf(path, sizeof path, "%s.runs", seen);
+        if (read_file_full(path, 4096, &text, NULL) < 0)
+                return 0;
+        for (char *p = text; (p = strchr(p, '\n')); p++)
+                n++;
+        free(text);
+        return n;
+}
+
+/* Three workers asking at once share one kubeadm run; the next within the reuse window gets the same material
+ * without a run; after forget (a failed join was reported) a new token is made. */
+static void join_material_create__cache__concurrent_requests_share_one_run(void **state)
+{
+        _cleanup_(join_material_cache_freep) JoinMaterialCache *cache = NULL;
+        DiagList d = {};
+        Config *c = NULL;
+        const char *role = "role=master\n", *cluster = "secret=" SECRET "\n";
+        char ca_path[512];
+        Shared s = {};
+
+        write_script("abcdef.0123456789abcdef");
+        assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
+        snprintf(ca_path, sizeof ca_path, "%s/ca.crt", PIAGENT_TEST_DATA_DIR);
+        JoinMaterialParams p = {.config = c,
+                                .api = KUBEADM_V1BETA4,
+                                .self_id = "m-000001",
+                                .node_name = "master-000001",
+                                .kubernetes_version = "v1.31.2",
+                                .ca_file = ca_path,
+                                .runtime_dir = dir};
+        assert_int_equal(join_material_cache_new(&cache), 0);
+        assert_int_equal(sd_event_new(&s.e), 0); /* one loop per step: a loop that exited cannot run again */
+        s.pending = 3;
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(join_material_create(s.e, cache, &p, on_shared, &s), 0);
+        assert_int_equal(s.done, 0); /* all three wait for the one run */
+        assert_int_equal(sd_event_loop(s.e), 0);
+        assert_int_equal(s.done, 3);
+        assert_int_equal(s.errors, 0);
+        assert_int_equal(token_runs(), 1);
+        for (int i = 0; i < 3; i++)
+                assert_string_equal(s.m[i].token, "abcdef.0123456789abcdef");
+
+        /* Within the window: answered at once, no run. */
+        s.pending = 1;
+        assert_int_equal(join_material_create(s.e, cache, &p, on_shared, &s), 0);
+        assert_int_equal(s.done, 4);
+        assert_int_equal(token_runs(), 1);
+
+        /* Forgotten: a new run. */
+        join_material_cache_forget(cache);
+        s.e = sd_event_unref(s.e);
+        assert_int_equal(sd_event_new(&s.e), 0);
+        write_script("zzzzzz.0123456789abcdef");
+        s.pending = 1;
+        assert_int_equal(join_material_create(s.e, cache, &p, on_shared, &s), 0);
+        assert_int_equal(sd_event_loop(s.e), 0);
+        assert_int_equal(s.done, 5);
+        assert_int_equal(token_runs(), 2);
+        assert_string_equal(s.m[0].token, "zzzzzz.0123456789abcdef");
+
+        /* A control-plane request is another kind: it does not get the worker's material. */
+        p.control_plane = true;
+        s.e = sd_event_unref(s.e);
+        assert_int_equal(sd_event_new(&s.e), 0);
+        s.pending = 1;
+        assert_int_equal(join_material_create(s.e, cache, &p, on_shared, &s), 0);
+        assert_int_equal(sd_event_loop(s.e), 0);
+        assert_int_equal(token_runs(), 3);
+        assert_int_equal(strlen(s.m[1].certificate_key), 64);
+        sd_event_unref(s.e);
+        config_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -178,6 +274,8 @@ int main(void)
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(join_material_create__kubeadm_prints_junk__ebadmsg, setup, teardown),
                 cmocka_unit_test_setup_teardown(join_material_create__no_ca__error_without_kubeadm, setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__cache__concurrent_requests_share_one_run, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
