@@ -6,11 +6,12 @@
 #include "bootstrap.h"
 #include "log.h"
 
-#define RECHECK_USEC        (2 * 1000000ULL)  /* endpoint, election, masters */
-#define TICKET_RECHECK_USEC (500 * 1000ULL)   /* another control-plane join holds the ticket */
-#define PREFLIGHT_RETRY     (30 * 1000000ULL) /* a person may fix the blocking problem meanwhile */
-#define BACKOFF_FIRST_USEC  (5 * 1000000ULL)
-#define BACKOFF_MAX_USEC    (300 * 1000000ULL)
+#define RECHECK_USEC          (2 * 1000000ULL)  /* endpoint, election, masters */
+#define TICKET_RECHECK_USEC   (500 * 1000ULL)   /* another control-plane join holds the ticket */
+#define ENDPOINT_RECHECK_USEC (500 * 1000ULL)   /* the control-plane endpoint did not answer */
+#define PREFLIGHT_RETRY       (30 * 1000000ULL) /* a person may fix the blocking problem meanwhile */
+#define BACKOFF_FIRST_USEC    (5 * 1000000ULL)
+#define BACKOFF_MAX_USEC      (300 * 1000000ULL)
 
 struct Bootstrap {
         const BootstrapOps *ops;
@@ -238,11 +239,10 @@ static void on_endpoint(int error, const char *detail, void *userdata)
 
         b->busy = false;
         if (error < 0) {
+                /* A TCP connect to the VIP is cheap, and the LBs usually come up within a second or two. */
                 set_phase(b, BOOTSTRAP_PHASE_WAIT_ENDPOINT, NULL);
-                {
-                        schedule(b, RECHECK_USEC);
-                        return;
-                }
+                schedule(b, ENDPOINT_RECHECK_USEC);
+                return;
         }
         set_phase(b, BOOTSTRAP_PHASE_ELECTING, NULL);
         step(b);
