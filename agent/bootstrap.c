@@ -30,6 +30,7 @@ struct Bootstrap {
         BootstrapMaterial material;
         char problem[512];
         unsigned votes_seen; /* votes in the last round that fell short (UINT_MAX: none yet) */
+        bool fetch_gated;    /* a request for join material was refused: the next one waits for the timer */
 };
 
 static const char *const phase_names[_BOOTSTRAP_PHASE_MAX] = {
@@ -386,16 +387,26 @@ static void on_material(int error, const BootstrapMaterial *m, void *userdata)
         int r;
 
         b->busy = false;
-        if (error == -EAGAIN || error == -EBUSY) {
-                /* No master ready, or another control-plane join holds the ticket: wait, no attempt used. The
-                 * ticket is asked for again sooner: the join holding it may be about to finish. */
+        /* Whatever the answer, the next request waits for the timer, not for the next peer update: a cluster
+         * of peers changing phase would otherwise turn each refusal into a burst of requests. */
+        if (error == -EBUSY) {
+                /* Another control-plane join holds the ticket: no attempt used, still joining; asked again soon,
+                 * the join holding it may be about to finish. */
+                b->fetch_gated = true;
+                schedule(b, TICKET_RECHECK_USEC);
+                return;
+        }
+        if (error == -EAGAIN) {
+                /* The master asked is not ready (any more): wait for one, no attempt used. */
                 set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
-                schedule(b, error == -EBUSY ? TICKET_RECHECK_USEC : RECHECK_USEC);
+                b->fetch_gated = true;
+                schedule(b, RECHECK_USEC);
                 return;
         }
         if (error < 0) {
                 log_warning_errno(error, "Could not get join material, retrying: %m");
                 set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+                b->fetch_gated = true;
                 schedule(b, bootstrap_backoff_usec(1));
                 return;
         }
@@ -445,6 +456,9 @@ static void step(Bootstrap *b)
                 do_elect(b);
                 return;
         case BOOTSTRAP_PHASE_WAIT_MASTER:
+                if (b->fetch_gated && !b->timer_due)
+                        return;
+                b->fetch_gated = false;
                 if (b->view.ready_master)
                         do_fetch(b);
                 else
@@ -454,6 +468,9 @@ static void step(Bootstrap *b)
                 do_init(b);
                 return;
         case BOOTSTRAP_PHASE_JOINING:
+                if (b->fetch_gated && !b->timer_due)
+                        return;
+                b->fetch_gated = false;
                 do_fetch(b);
                 return;
         case BOOTSTRAP_PHASE_BACKOFF:

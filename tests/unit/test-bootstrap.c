@@ -452,6 +452,34 @@ static void bootstrap__fixable_preflight__fixed_then_continues(void **state)
         bootstrap_free(b);
 }
 
+/* A control-plane joiner refused the ticket stays "joining" (no phase flapping on mDNS) and asks again when its
+ * short timer fires, not on every peer update in between. */
+static void bootstrap__ticket_busy__asks_again_on_timer_only(void **state)
+{
+        World w = healthy();
+        ElectionPeer inited[] = {{.id = "m-1", .initialized = true}, {.id = "m-2"}};
+        Bootstrap *b = start(&w, "role=master\n", "m-2", (NodeState){});
+        const BootstrapView v = {.masters = inited, .n_masters = 2, .ready_master = true};
+
+        w.material_error = -EBUSY;
+        bootstrap_tick(b, &v);
+        assert_log(&w, (const char *[]){"material control-plane", NULL});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_JOINING);
+        assert_true(w.scheduled <= 1000000);
+        bootstrap_tick(b, &v);
+        bootstrap_tick(b, &v);
+        assert_int_equal(w.n_log, 1);
+        bootstrap_timer(b, &v);
+        assert_log(&w, (const char *[]){"material control-plane", "material control-plane", NULL});
+        w.material_error = 0;
+        bootstrap_timer(b, &v);
+        assert_log(&w, (const char *[]){"material control-plane", "material control-plane", "material control-plane",
+                                        "join control-plane", NULL});
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(w.saved.attempts, 0);
+        bootstrap_free(b);
+}
+
 static void bootstrap__no_master_ready__no_attempt_counted(void **state)
 {
         World w = healthy();
@@ -490,6 +518,7 @@ int main(void)
                 cmocka_unit_test(bootstrap__blocking_preflight__stops_before_kubeadm),
                 cmocka_unit_test(bootstrap__fixable_preflight__fixed_then_continues),
                 cmocka_unit_test(bootstrap__no_master_ready__no_attempt_counted),
+                cmocka_unit_test(bootstrap__ticket_busy__asks_again_on_timer_only),
                 cmocka_unit_test(bootstrap_backoff_usec__doubles_and_caps),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
