@@ -20,8 +20,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from harness import Cluster, NotYet, log  # noqa: E402
-from scenario_bootstrap import specs_for, status_text  # noqa: E402
+from harness import Cluster, log  # noqa: E402
+from scenario_bootstrap import all_ready, specs_for  # noqa: E402
 import testbed  # noqa: E402
 
 
@@ -66,12 +66,7 @@ def one_run(args, rep):
     with Cluster(f"bench-bootstrap-{rep}", binary=args.binary) as c:
         nodes = c.up(specs)
 
-        def all_ready():
-            waiting = [n.name for n in nodes if ": ready" not in status_text(c, n)]
-            if waiting:
-                raise NotYet(", ".join(waiting))
-            return True
-        c.wait_for(all_ready, timeout=args.timeout, interval=0.1, what="every node ready")
+        c.wait_for(lambda: all_ready(c, nodes), timeout=args.timeout, interval=0.1, what="every node ready")
         lines = {n.name: timeline(c, n) for n in nodes}
         starts = {name: next((t for t, m in tl if m.startswith("Phase: ")), None) for name, tl in lines.items()}
         readies = {name: max((t for t, m in tl if m == "Phase: ready"), default=None) for name, tl in lines.items()}

@@ -49,6 +49,15 @@ def node_ready(c, n):
     return True
 
 
+def all_ready(c, nodes):
+    """True when every node's agent says ready; NotYet naming the others and their status otherwise."""
+    texts = {n: status_text(c, n) for n in nodes}
+    waiting = [f"{n}: {t}" for n, t in texts.items() if ": ready" not in t]
+    if waiting:
+        raise NotYet("; ".join(waiting))
+    return True
+
+
 def journal(c, n, unit="piagent.service"):
     return c.exec(n, ["journalctl", "-u", unit, "-b", "--no-pager", "-o", "cat"], check=False).stdout
 
@@ -134,12 +143,7 @@ def main():
         stranger = by["x1"]
         members = [n for n in nodes if n is not stranger]
 
-        def all_ready():
-            waiting = [f"{n}: {status_text(c, n)}" for n in members if ": ready" not in status_text(c, n)]
-            if waiting:
-                raise NotYet("; ".join(waiting))
-            return True
-        c.wait_for(all_ready, timeout=args.timeout, what="every node ready")
+        c.wait_for(lambda: all_ready(c, members), timeout=args.timeout, what="every node ready")
         log(f"all {len(members)} nodes ready {time.monotonic() - t_last:.1f} s after the last node started")
         if args.show:
             show(c, by)
@@ -191,7 +195,7 @@ def main():
         before = {n.name: len(testbed.invocations(c, n)) for n in masters + workers}
         c.reboot(members)
         t_boot = time.monotonic()
-        c.wait_for(all_ready, timeout=120, what="every node ready again after a reboot")
+        c.wait_for(lambda: all_ready(c, members), timeout=120, what="every node ready again after a reboot")
         log(f"all {len(members)} nodes ready {time.monotonic() - t_boot:.1f} s after the reboot")
         for n in masters + workers:
             new = testbed.invocations(c, n)[before[n.name]:]

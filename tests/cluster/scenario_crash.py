@@ -28,7 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
 from harness import NODE_ENV, Cluster, NotYet, log, run_scenario  # noqa: E402
 import testbed  # noqa: E402
-from scenario_bootstrap import VIP, expect, specs_for, status_text  # noqa: E402
+from scenario_bootstrap import VIP, all_ready, expect, specs_for  # noqa: E402
 
 
 class Killer(threading.Thread):
@@ -111,13 +111,12 @@ def main():
             for k in killers:
                 if k.error:
                     raise RuntimeError(f"{k.node}: watcher failed: {k.error!r}")
-            waiting = [f"{n}: {status_text(c, n)}" for n in nodes if ": ready" not in status_text(c, n)]
-            # Ready, and killed there (else the kill at "ready" is still to come).
-            waiting += [f"{k.node}: not yet killed at ready" for k in killers
-                        if "ready" not in k.killed and "ready" not in k.spared]
+            # Killed at ready (else that kill is still to come), and ready.
+            waiting = [f"{k.node}: not yet killed at ready" for k in killers
+                       if "ready" not in k.killed and "ready" not in k.spared]
             if waiting:
                 raise NotYet("; ".join(waiting))
-            return True
+            return all_ready(c, nodes)
         c.wait_for(all_ready, timeout=args.timeout, interval=1.0, what="every node ready after the kills")
         # The agent killed at ready must come back to ready too.
         time.sleep(1)

@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
 from harness import Cluster, NotYet, log, run_scenario  # noqa: E402
 import testbed  # noqa: E402
-from scenario_bootstrap import VIP, expect, journal, specs_for, status_text  # noqa: E402
+from scenario_bootstrap import VIP, all_ready, expect, journal, specs_for, status_text  # noqa: E402
 
 
 def kubeadm_runs(c, n, *commands):
@@ -41,12 +41,7 @@ def main():
         c.wait_booted(nodes)
         others = [n for n in nodes if n is not a]
 
-        def others_ready():
-            waiting = [f"{n}: {status_text(c, n)}" for n in others if ": ready" not in status_text(c, n)]
-            if waiting:
-                raise NotYet("; ".join(waiting))
-            return True
-        c.wait_for(others_ready, timeout=300, what="every node but the cut-off master ready")
+        c.wait_for(lambda: all_ready(c, others), timeout=300, what="every node but the cut-off master ready")
 
         inits = [(n.name, r) for n in (a, b, cc) for r in kubeadm_runs(c, n, "init")]
         expect(len(inits) == 1 and inits[0][0] in ("m2", "m3") and inits[0][1].get("exit") == 0,
@@ -67,11 +62,7 @@ def main():
         c.heal()
         t = time.monotonic()
 
-        def a_ready():
-            if ": ready" not in status_text(c, a):
-                raise NotYet(f"{a}: {status_text(c, a)}")
-            return True
-        c.wait_for(a_ready, timeout=300, what=f"{a} joined after the partition healed")
+        c.wait_for(lambda: all_ready(c, [a]), timeout=300, what=f"{a} joined after the partition healed")
         log(f"{a} ready {time.monotonic() - t:.1f} s after the partition healed")
 
         runs = kubeadm_runs(c, a, "init", "join")

@@ -75,24 +75,32 @@ static void on_done(int error, const char *detail, const BootstrapMaterial *m, v
         sd_event_exit(r->e, 0);
 }
 
-static R create(bool control_plane, const char *ca)
+/* A master's parameters; the caller frees p.config. ca_path must outlive p. */
+static JoinMaterialParams params(bool control_plane, const char *ca, char ca_path[static 512])
 {
         DiagList d = {};
         Config *c = NULL;
         const char *role = "role=master\n", *cluster = "secret=" SECRET "\n";
-        char ca_path[512];
-        R r = {};
 
         assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
-        snprintf(ca_path, sizeof ca_path, "%s/%s", PIAGENT_TEST_DATA_DIR, ca);
-        JoinMaterialParams p = {.config = c,
-                                .api = KUBEADM_V1BETA4,
-                                .self_id = "m-000001",
-                                .node_name = "master-000001",
-                                .kubernetes_version = "v1.31.2",
-                                .ca_file = ca_path,
-                                .runtime_dir = dir,
-                                .control_plane = control_plane};
+        snprintf(ca_path, 512, "%s/%s", PIAGENT_TEST_DATA_DIR, ca);
+        return (JoinMaterialParams){.config = c,
+                                    .api = KUBEADM_V1BETA4,
+                                    .self_id = "m-000001",
+                                    .node_name = "master-000001",
+                                    .kubernetes_version = "v1.31.2",
+                                    .ca_file = ca_path,
+                                    .runtime_dir = dir,
+                                    .control_plane = control_plane};
+}
+
+static R create(bool control_plane, const char *ca)
+{
+        char ca_path[512];
+        JoinMaterialParams p = params(control_plane, ca, ca_path);
+        Config *c = (Config *)p.config;
+        R r = {};
+
         assert_int_equal(sd_event_new(&r.e), 0);
         assert_int_equal(join_material_create(r.e, NULL, &p, on_done, &r), 0);
         if (!r.done)
@@ -206,22 +214,12 @@ static unsigned token_runs(void)
 static void join_material_create__cache__concurrent_requests_share_one_run(void **state)
 {
         _cleanup_(join_material_cache_freep) JoinMaterialCache *cache = NULL;
-        DiagList d = {};
-        Config *c = NULL;
-        const char *role = "role=master\n", *cluster = "secret=" SECRET "\n";
         char ca_path[512];
+        JoinMaterialParams p = params(false, "ca.crt", ca_path);
+        Config *c = (Config *)p.config;
         Shared s = {};
 
         write_script("abcdef.0123456789abcdef");
-        assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
-        snprintf(ca_path, sizeof ca_path, "%s/ca.crt", PIAGENT_TEST_DATA_DIR);
-        JoinMaterialParams p = {.config = c,
-                                .api = KUBEADM_V1BETA4,
-                                .self_id = "m-000001",
-                                .node_name = "master-000001",
-                                .kubernetes_version = "v1.31.2",
-                                .ca_file = ca_path,
-                                .runtime_dir = dir};
         assert_int_equal(join_material_cache_new(&cache), 0);
         assert_int_equal(sd_event_new(&s.e), 0); /* one loop per step: a loop that exited cannot run again */
         s.pending = 3;
