@@ -257,14 +257,20 @@ static void on_votes(unsigned granted, void *userdata)
         if (b->phase != BOOTSTRAP_PHASE_ELECTING)
                 return;
         if (!election_has_majority(granted, b->masters)) {
-                /* Said once per change, not every round. */
-                if (granted != b->votes_seen)
+                /* Said once per change, not every round; the status line says it all the time. */
+                if (granted != b->votes_seen) {
                         log_notice("Election: %u of %u votes, a majority is %u; waiting", granted, b->masters,
                                    b->masters / 2 + 1);
+                        set_problem(b, "%u of %u votes, %u needed: waiting to see more masters", granted, b->masters,
+                                    b->masters / 2 + 1);
+                        b->ops->phase_changed(b->userdata, b->phase, NULL); /* the status line shows it */
+                }
                 b->votes_seen = granted;
                 schedule(b, RECHECK_USEC);
                 return;
         }
+        b->problem[0] = 0;
+        b->votes_seen = UINT_MAX;
         log_notice("Election: won with %u of %u votes; this master initializes the cluster", granted, b->masters);
         set_phase(b, BOOTSTRAP_PHASE_INITIALIZING, NULL);
         step(b);
@@ -276,6 +282,12 @@ static void on_votes(unsigned granted, void *userdata)
  * lapse as usual. */
 static void release_own_vote(Bootstrap *b)
 {
+        if (b->votes_seen != UINT_MAX) {
+                /* No longer counting votes: the "n of m votes" status is out of date. */
+                b->votes_seen = UINT_MAX;
+                b->problem[0] = 0;
+                b->ops->phase_changed(b->userdata, b->phase, NULL);
+        }
         if (!streq(b->state.vote.candidate, b->self_id))
                 return;
         b->state.vote = (ElectionVote){};

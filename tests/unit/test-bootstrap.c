@@ -310,8 +310,14 @@ static void bootstrap__minority_of_votes__no_init(void **state)
         w.votes = 1;
         bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
         assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_string_equal(strempty(bootstrap_problem(b)), "1 of 3 votes, 2 needed: waiting to see more masters");
         bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
         assert_log(&w, (const char *[]){"votes", "votes", NULL});
+        /* A majority at last: the status no longer speaks of votes. */
+        w.votes = 2;
+        bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_log(&w, (const char *[]){"votes", "votes", "votes", "init", "cni", NULL});
+        assert_null(bootstrap_problem(b));
         bootstrap_free(b);
 }
 
