@@ -107,7 +107,7 @@ def main():
             killers.append(k)
         t0 = time.monotonic()
 
-        def all_ready():
+        def converged():
             for k in killers:
                 if k.error:
                     raise RuntimeError(f"{k.node}: watcher failed: {k.error!r}")
@@ -117,7 +117,7 @@ def main():
             if waiting:
                 raise NotYet("; ".join(waiting))
             return all_ready(c, nodes)
-        c.wait_for(all_ready, timeout=args.timeout, interval=1.0, what="every node ready after the kills")
+        c.wait_for(converged, timeout=args.timeout, interval=1.0, what="every node ready after the kills")
         # The agent killed at ready must come back to ready too.
         time.sleep(1)
 
