@@ -4,63 +4,15 @@
 #include <stdio.h>
 
 #include "cni.h"
-#include "exchange-client.h"
-#include "exchange-server.h"
 #include "fileio.h"
-#include "join-material.h"
 #include "kubeadm-conf.h"
 #include "kubeadm.h"
 #include "log.h"
 #include "preflight-fix.h"
-#include "role-node.h"
+#include "role-node-internal.h"
 #include "secret.h"
-#include "tcp-probe.h"
-#include "version.h"
 
 #define ENDPOINT_PROBE_USEC (2 * 1000000ULL)
-#define VOTE_LEASE_USEC     (60 * 1000000ULL)
-#define MAX_MASTERS         16
-#define CA_FILE             "/etc/kubernetes/pki/ca.crt"
-#define ADMIN_CONF          "/etc/kubernetes/admin.conf"
-
-typedef struct VoteRound VoteRound;
-
-struct NodeRole {
-        sd_event *event;
-        const Config *config;
-        char *self_id, *hostname, *state_dir, *runtime_dir, *boot_dir;
-        struct in_addr address;
-        NodeRoleChanged changed;
-        void *userdata;
-
-        Bootstrap *bootstrap;
-        bool broken_state; /* state.json unreadable: do nothing, say so */
-        char problem[256];
-        const PeerSet *peers;
-        ElectionPeer masters[MAX_MASTERS];
-        BootstrapView view;
-
-        sd_event_source *timer;
-        ExchangeClient *client;
-        ExchangeServer *server;
-        TcpProbe *probe;
-        VoteRound *votes;
-        ExchangeClientCall *material_call;
-        Spawn *child;
-        char kubeadm_version[32];
-        unsigned asked; /* join material requests so far: picks the next ready master */
-
-        /* The operation in flight and its continuation. */
-        BootstrapDone done;
-        BootstrapMaterialDone material_done;
-        void *done_userdata;
-        BootstrapMaterial material; /* for kubeadm join; wiped after */
-        bool control_plane;
-        KubeadmVerb next_verb;
-        char *config_path;
-        bool cni_reported;                 /* the pod network's problem is in the journal at err level already */
-        JoinMaterialCache *material_cache; /* join material shared by requests close in time (masters) */
-};
 
 /* ---- the view ---- */
 
@@ -175,9 +127,8 @@ static void on_vote(void *userdata, int error, const ExchangeAnswer *answer)
                 vote_round_finish(v);
 }
 
-/* This node's own vote goes through the same rule as everybody else's. ret_refusal: a short word for the
- * requester when refused. */
-static bool grant_vote(NodeRole *r, const char *candidate, const char **ret_refusal)
+/* This node's own vote goes through the same rule as everybody else's. */
+bool node_role_grant_vote(NodeRole *r, const char *candidate, const char **ret_refusal)
 {
         static const char *const words[_ELECTION_REFUSAL_MAX] = {
                 [ELECTION_GRANTED] = NULL,
@@ -213,7 +164,7 @@ static int op_request_votes(void *userdata, BootstrapVotesDone done, void *d)
                 return -ENOMEM;
         *v = (VoteRound){.role = r, .done = done, .userdata = d};
         r->votes = v;
-        v->granted = grant_vote(r, r->self_id, NULL) ? 1 : 0;
+        v->granted = node_role_grant_vote(r, r->self_id, NULL) ? 1 : 0;
         v->pending = 1; /* held until every request is sent */
         for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
                 const Peer *p = peer_set_get(r->peers, i);
@@ -628,142 +579,6 @@ static const BootstrapOps node_ops = {
         .phase_changed = op_phase_changed,
 };
 
-/* ---- the exchange server's provider (masters) ---- */
-
-typedef struct JoinRequest {
-        NodeRole *role;
-        ExchangeCall *call;
-        bool control_plane;
-} JoinRequest;
-
-static void provider_status(void *userdata, ExchangeStatus *ret)
-{
-        NodeRole *r = userdata;
-
-        *ret = (ExchangeStatus){.node = r->self_id,
-                                .role = role_to_string(r->config->role),
-                                .phase = node_role_phase(r),
-                                .version = PIAGENT_VERSION};
-}
-
-static void on_material_made(int error, const char *detail, const BootstrapMaterial *m, void *userdata)
-{
-        JoinRequest *j = userdata;
-        NodeRole *r = j->role;
-        char endpoint[INET_ADDRSTRLEN + 8], vip[INET_ADDRSTRLEN];
-
-        if (error < 0) {
-                log_warning("Could not make join material for %s: %s", exchange_call_get_node(j->call),
-                            strempty(detail));
-                exchange_call_return_error(j->call, error == -EAGAIN ? -EAGAIN : -EIO);
-                free(j);
-                return;
-        }
-        inet_ntop(AF_INET, &r->config->vip.addr, vip, sizeof vip);
-        snprintf(endpoint, sizeof endpoint, "%s:%u", vip, r->config->api_port);
-        log_struct(LOG_NOTICE, 0, LOG_FIELDS("PIAGENT_PEER", exchange_call_get_node(j->call)),
-                   "Handing %s join material to %s", j->control_plane ? "control-plane" : "worker",
-                   exchange_call_get_node(j->call));
-        exchange_call_return_join(j->call, &(ExchangeJoinMaterial){
-                                                   .endpoint = endpoint,
-                                                   .token = m->token,
-                                                   .ca_cert_hash = m->ca_hash,
-                                                   .certificate_key = j->control_plane ? m->certificate_key : NULL,
-                                           });
-        free(j);
-}
-
-static int provider_join(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role)
-{
-        NodeRole *r = userdata;
-        KubeadmApi api;
-        JoinRequest *j;
-        int q;
-
-        if (!r->bootstrap || bootstrap_phase(r->bootstrap) != BOOTSTRAP_PHASE_READY)
-                return -EAGAIN;
-        /* The configuration API for upload-certs: from the kubeadm version seen at bootstrap; a master that is
-         * ready since a reboot asks kubeadm again on its own next run, until then the newest API. */
-        if (kubeadm_api_from_version(r->kubeadm_version, &api) < 0)
-                api = KUBEADM_V1BETA4;
-        j = calloc(1, sizeof *j);
-        if (!j)
-                return -ENOMEM;
-        *j = (JoinRequest){.role = r, .call = call, .control_plane = role == EXCHANGE_ROLE_CONTROL_PLANE};
-        JoinMaterialParams p = {.config = r->config,
-                                .api = api,
-                                .self_id = r->self_id,
-                                .node_name = r->hostname,
-                                .address = r->address,
-                                .kubernetes_version =
-                                        r->config->kubernetes_version
-                                                ?: (r->kubeadm_version[0] ? r->kubeadm_version : "v1.31.0"),
-                                .ca_file = CA_FILE,
-                                .runtime_dir = r->runtime_dir,
-                                .control_plane = j->control_plane};
-        if (!r->material_cache) {
-                q = join_material_cache_new(&r->material_cache);
-                if (q < 0) {
-                        free(j);
-                        return q;
-                }
-        }
-        q = join_material_create(r->event, r->material_cache, &p, on_material_made, j);
-        if (q < 0)
-                free(j);
-        return q;
-}
-
-static int provider_vote(void *userdata, ExchangeCall *call, const char *node)
-{
-        NodeRole *r = userdata;
-
-        const char *refusal = NULL;
-        bool granted;
-
-        if (!r->bootstrap)
-                return -EAGAIN;
-        granted = grant_vote(r, node, &refusal);
-        exchange_call_return_vote(call, granted, refusal);
-        return 0;
-}
-
-static int provider_ca(void *userdata, ExchangeCall *call)
-{
-        NodeRole *r = userdata;
-        _cleanup_free_ char *pem = NULL;
-        int q;
-
-        if (!r->bootstrap || !node_state_is_member(bootstrap_state(r->bootstrap)))
-                return -EAGAIN;
-        q = read_file_full(CA_FILE, 64 * 1024, &pem, NULL);
-        if (q < 0)
-                return log_warning_errno(q, "Cannot read %s for a CA request: %m", CA_FILE);
-        exchange_call_return_ca(call, pem);
-        return 0;
-}
-
-static int provider_joined(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success)
-{
-        NodeRole *r = userdata;
-
-        /* Whatever went wrong, the next joiner gets material made for it. */
-        if (!success)
-                join_material_cache_forget(r->material_cache);
-        log_struct(success ? LOG_NOTICE : LOG_WARNING, 0, LOG_FIELDS("PIAGENT_PEER", node), "%s %s as %s", node,
-                   success ? "joined" : "failed to join", exchange_role_to_string(role));
-        exchange_call_return_ok(call);
-        return 0;
-}
-
-static const ExchangeProvider master_provider = {
-        .status = provider_status,
-        .join = provider_join,
-        .vote = provider_vote,
-        .ca = provider_ca,
-        .joined = provider_joined,
-};
-
 /* ---- lifecycle ---- */
 
 const char *node_role_phase(const NodeRole *r)
@@ -865,7 +680,7 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
         /* Masters serve votes, join material and the CA. Workers serve nothing. */
         if (p->config->role == ROLE_MASTER && r->bootstrap) {
                 ExchangeServerOptions o = {.http = {.port = p->config->exchange_port}};
-                q = exchange_server_new(e, p->config->secret, &o, &master_provider, r, &r->server);
+                q = exchange_server_new(e, p->config->secret, &o, &node_role_master_provider, r, &r->server);
                 if (q < 0) {
                         log_error_errno(q, "Cannot serve the exchange on port %u: %m", p->config->exchange_port);
                         node_role_free(r);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "role-node-internal.h"
+#include "version.h"
+
+typedef struct JoinRequest {
+        NodeRole *role;
+        ExchangeCall *call;
+        bool control_plane;
+} JoinRequest;
+
+static void provider_status(void *userdata, ExchangeStatus *ret)
+{
+        NodeRole *r = userdata;
+
+        *ret = (ExchangeStatus){.node = r->self_id,
+                                .role = role_to_string(r->config->role),
+                                .phase = node_role_phase(r),
+                                .version = PIAGENT_VERSION};
+}
+
+static void on_material_made(int error, const char *detail, const BootstrapMaterial *m, void *userdata)
+{
+        JoinRequest *j = userdata;
+        NodeRole *r = j->role;
+        char endpoint[INET_ADDRSTRLEN + 8], vip[INET_ADDRSTRLEN];
+
+        if (error < 0) {
+                log_warning("Could not make join material for %s: %s", exchange_call_get_node(j->call),
+                            strempty(detail));
+                exchange_call_return_error(j->call, error == -EAGAIN ? -EAGAIN : -EIO);
+                free(j);
+                return;
+        }
+        inet_ntop(AF_INET, &r->config->vip.addr, vip, sizeof vip);
+        snprintf(endpoint, sizeof endpoint, "%s:%u", vip, r->config->api_port);
+        log_struct(LOG_NOTICE, 0, LOG_FIELDS("PIAGENT_PEER", exchange_call_get_node(j->call)),
+                   "Handing %s join material to %s", j->control_plane ? "control-plane" : "worker",
+                   exchange_call_get_node(j->call));
+        exchange_call_return_join(j->call, &(ExchangeJoinMaterial){
+                                                   .endpoint = endpoint,
+                                                   .token = m->token,
+                                                   .ca_cert_hash = m->ca_hash,
+                                                   .certificate_key = j->control_plane ? m->certificate_key : NULL,
+                                           });
+        free(j);
+}
+
+static int provider_join(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role)
+{
+        NodeRole *r = userdata;
+        KubeadmApi api;
+        JoinRequest *j;
+        int q;
+
+        if (!r->bootstrap || bootstrap_phase(r->bootstrap) != BOOTSTRAP_PHASE_READY)
+                return -EAGAIN;
+        /* The configuration API for upload-certs: from the kubeadm version seen at bootstrap; a master that is
+         * ready since a reboot asks kubeadm again on its own next run, until then the newest API. */
+        if (kubeadm_api_from_version(r->kubeadm_version, &api) < 0)
+                api = KUBEADM_V1BETA4;
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        *j = (JoinRequest){.role = r, .call = call, .control_plane = role == EXCHANGE_ROLE_CONTROL_PLANE};
+        JoinMaterialParams p = {.config = r->config,
+                                .api = api,
+                                .self_id = r->self_id,
+                                .node_name = r->hostname,
+                                .address = r->address,
+                                .kubernetes_version =
+                                        r->config->kubernetes_version
+                                                ?: (r->kubeadm_version[0] ? r->kubeadm_version : "v1.31.0"),
+                                .ca_file = CA_FILE,
+                                .runtime_dir = r->runtime_dir,
+                                .control_plane = j->control_plane};
+        if (!r->material_cache) {
+                q = join_material_cache_new(&r->material_cache);
+                if (q < 0) {
+                        free(j);
+                        return q;
+                }
+        }
+        q = join_material_create(r->event, r->material_cache, &p, on_material_made, j);
+        if (q < 0)
+                free(j);
+        return q;
+}
+
+static int provider_vote(void *userdata, ExchangeCall *call, const char *node)
+{
+        NodeRole *r = userdata;
+
+        const char *refusal = NULL;
+        bool granted;
+
+        if (!r->bootstrap)
+                return -EAGAIN;
+        granted = node_role_grant_vote(r, node, &refusal);
+        exchange_call_return_vote(call, granted, refusal);
+        return 0;
+}
+
+static int provider_ca(void *userdata, ExchangeCall *call)
+{
+        NodeRole *r = userdata;
+        _cleanup_free_ char *pem = NULL;
+        int q;
+
+        if (!r->bootstrap || !node_state_is_member(bootstrap_state(r->bootstrap)))
+                return -EAGAIN;
+        q = read_file_full(CA_FILE, 64 * 1024, &pem, NULL);
+        if (q < 0)
+                return log_warning_errno(q, "Cannot read %s for a CA request: %m", CA_FILE);
+        exchange_call_return_ca(call, pem);
+        return 0;
+}
+
+static int provider_joined(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success)
+{
+        NodeRole *r = userdata;
+
+        /* Whatever went wrong, the next joiner gets material made for it. */
+        if (!success)
+                join_material_cache_forget(r->material_cache);
+        log_struct(success ? LOG_NOTICE : LOG_WARNING, 0, LOG_FIELDS("PIAGENT_PEER", node), "%s %s as %s", node,
+                   success ? "joined" : "failed to join", exchange_role_to_string(role));
+        exchange_call_return_ok(call);
+        return 0;
+}
+
+const ExchangeProvider node_role_master_provider = {
+        .status = provider_status,
+        .join = provider_join,
+        .vote = provider_vote,
+        .ca = provider_ca,
+        .joined = provider_joined,
+};
