@@ -8,7 +8,7 @@
 #   1. base rootfs (slow: Debian arm64 through qemu-user, minutes): cached in
 #      ${PIAGENT_CACHE_DIR:-/var/cache/piagent}/base-<sha256 of image/base/**>.tar.zst
 #   2. agent layer (seconds): the base unpacked, Kubernetes .debs and the piagent .deb installed,
-#      piagent.service enabled
+#      piagent.service enabled, the boot tests' reporter (test-only, outside the base key) installed
 #   3. disk (seconds): FAT boot partition (firmware, kernel, initrd, config.txt, cmdline.txt,
 #      role.txt, cluster.txt, README.txt) + ext4 root made with mkfs.ext4 -d, MBR by sfdisk,
 #      joined with dd. No loop devices, no mounts.
@@ -61,7 +61,13 @@ done
 
 # shellcheck source=image/base/config.sh
 . "$here/base/config.sh"
-base_key=$(hash_inputs "$here/base" "suite=$PIAGENT_SUITE" "mirror=${PIAGENT_MIRROR:-}")
+# The boot tests' reporter and its unit (test-only, never enabled) are installed again by the agent
+# layer from the sources, so they stay out of the base cache key: changing them costs seconds, not
+# a base rebuild (the cached base may hold an older copy; the image always gets this one).
+test_only=(usr/libexec/piagent-image/boottest usr/lib/systemd/system/piagent-boottest.service)
+hash_skip=()
+for f in "${test_only[@]}"; do hash_skip+=(-x "overlay/$f"); done
+base_key=$(hash_inputs "$here/base" "${hash_skip[@]}" "suite=$PIAGENT_SUITE" "mirror=${PIAGENT_MIRROR:-}")
 if [ "$only_key" = 1 ]; then echo "$base_key"; exit 0; fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root (mmdebstrap --mode=root, chroot into the arm64 tree)"
@@ -144,6 +150,10 @@ if [ -n "$agent_deb" ]; then
 	systemctl --root="$root" enable piagent.service >&2
 	[ "$(systemctl --root="$root" is-enabled piagent.service)" = enabled ] || die "piagent.service is not enabled"
 fi
+for f in "${test_only[@]}"; do
+	if [ -x "$here/base/overlay/$f" ]; then mode=0755; else mode=0644; fi
+	install -D -m "$mode" -o root -g root "$here/base/overlay/$f" "$root/$f"
+done
 if [ -n "$ssh_key" ]; then
 	install -d -m 700 "$root/root/.ssh"
 	install -m 600 "$ssh_key" "$root/root/.ssh/authorized_keys"

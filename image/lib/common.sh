@@ -41,12 +41,15 @@ ensure_binfmt_aarch64() {
 	grep -q '^flags:.*F' "$bm/qemu-aarch64" || die "binfmt qemu-aarch64 lacks the F flag (needed in chroots)"
 }
 
-# sha256 over the names, exec bits and contents of files below a directory, plus extra strings.
+# hash_inputs DIR [-x PATH]... [STRING...]: sha256 over the names, exec bits and contents of the
+# files below DIR, except the -x ones (paths relative to DIR), plus the extra strings.
 hash_inputs() {
-	local dir=$1; shift
+	local dir=$1 skip=""; shift
+	while [ "${1:-}" = -x ]; do skip="$skip ./$2 "; shift 2; done
 	{
 		(cd "$dir" && find . -type f ! -name '*~' -print0 | LC_ALL=C sort -z |
 			while IFS= read -r -d '' f; do
+				case "$skip" in *" $f "*) continue ;; esac
 				printf '%s %s %s\n' "$f" "$(test -x "$f" && echo x || echo -)" "$(sha256sum <"$f" | cut -d' ' -f1)"
 			done)
 		printf '%s\n' "$@"
