@@ -62,6 +62,7 @@ vm_cmdline() {
 vm_start() {
 	local name=$1 disk=$2 log=$3 cmdline=$4 smp=$5 mem=$6
 	shift 6
+	: >"$log" # a log of an earlier run must not be read as this run's (QEMU truncates it only later)
 	qemu-system-aarch64 -M virt -cpu "$QEMU_CPU" -smp "$smp" -m "$mem" -accel tcg,thread=multi \
 		-nodefaults -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline" \
