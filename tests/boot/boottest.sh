@@ -1,7 +1,7 @@
 #!/bin/bash
 # QEMU aarch64 boot tests of the piagent image (see tests/boot/README.md).
 #
-#   tests/boot/boottest.sh CASE --image IMG [--workdir DIR] [--timeout S] [--keep]
+#   tests/boot/boottest.sh CASE --image IMG [--workdir DIR] [--timeout S] [--keep] [--together]
 #
 # CASE:
 #   base      the boot path: multi-user reached, boot partition mounted, root grown to the (larger)
@@ -9,8 +9,11 @@
 #   role-lb   role=lb in role.txt: piagent.service enabled and active, its journal shows role lb
 #   bad-role  role=lbb in role.txt: the agent reports the error, stays up, configures nothing
 #   no-role   role.txt as shipped (no role chosen): the agent says so, stays up, configures nothing
-#   mdns      3 VMs on one virtual L2 segment (socket multicast inside unshare -rn) see each
-#             other over mDNS (avahi)
+#   cluster3  3 VMs (role lb, master, worker; one cluster.txt) on one virtual L2 segment (socket
+#             multicast inside unshare -rn) find each other through the agent (piagent status
+#             --json), the LB holds the VIP with keepalived and HAProxy; master and worker (no
+#             kubeadm in the image) say so and stay up. The LB is powered on once the other two
+#             have booted; --together powers all three on at once
 # Exit: 0 pass, 1 fail, 77 not run (e.g. the image has no agent for an agent case).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,15 +21,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 case_=${1:-}
-[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|no-role|mdns --image IMG"
+[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|no-role|cluster3 --image IMG"
 shift
-image="" workdir="" timeout=480 keep=0
+image="" workdir="" timeout=480 keep=0 together=0 lb_delay_max=600
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--image) image=$2; shift 2 ;;
 	--workdir) workdir=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
+	--together) together=1; shift ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
@@ -135,44 +139,104 @@ no-role)
 	check "keepalived not running" eq "$(kv "$log" keepalived_active)" inactive
 	check "no keepalived.conf written" eq "$(kv "$log" keepalived_conf)" absent
 	;;
-mdns)
+cluster3)
+	# lb, master and worker on one L2 segment: they find each other through the agent, the LB takes the VIP
+	require_agent
 	# three VMs share the two cores: give them more time than a single VM
-	[ "$timeout" -gt 720 ] || timeout=720
+	[ "$timeout" -gt 900 ] || timeout=900
 	port=$((20000 + RANDOM % 20000))
-	# one network namespace of our own (no root needed, nothing to clean up): three VMs on one
-	# L2 segment made of UDP multicast on its loopback
-	for n in 1 2 3; do vm_disk "$image" "$workdir/vm$n.img" ""; done
+	roles=(lb master worker) vip=192.168.3.240
+	# one cluster.txt on every card (one secret); one master, so the master logic is complete
+	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	cluster=$(printf '%s\n' "cluster=boottest" "secret=$secret" "vip=$vip/24" "api_port=9000" "masters=1" \
+		"pod_subnet=10.244.0.0/16")
+	for n in 1 2 3; do
+		vm_disk "$image" "$workdir/vm$n.img" ""
+		vm_put_file "$workdir/vm$n.img" cluster.txt "$cluster"$'\n'
+		vm_put_file "$workdir/vm$n.img" role.txt "role=${roles[n - 1]}"$'\n'
+	done
+	check "role.txt on vm2's card reads role=master (mtools)" eq "$(vm_get_file "$workdir/vm2.img" role.txt)" role=master
 	export -f vm_start vm_wait vm_cmdline log
-	export KERNEL INITRD IMG_CMDLINE QEMU_CPU VM_DIR workdir port timeout
+	export KERNEL INITRD IMG_CMDLINE QEMU_CPU VM_DIR workdir port timeout together lb_delay_max
 	t0=$(date +%s)
+	# One network namespace of our own (no root needed, nothing to clean up): three VMs on one
+	# L2 segment made of UDP multicast on its loopback. Static addresses (ip=, systemd-network-generator)
+	# with a gateway, as on a LAN; no hostname: the agent names each node <role>-<MAC digits>.
+	# Power-on order: master and worker first, the LB (-smp 2) once both have booted (their reporters
+	# started), so that the LB configures keepalived and HAProxy while the two cores are not also busy
+	# booting two other VMs (see README.md: with all three at once the agent's 20 s bound on
+	# haproxy -c was exceeded under TCG). --together powers all three on at once.
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	unshare -rn bash -c '
 		set -u
 		ip link set lo up
 		ip route add 224.0.0.0/4 dev lo 2>/dev/null || true
-		for n in 1 2 3; do
-			vm_start vm$n "$workdir/vm$n.img" "$workdir/vm$n.log" \
-				"$(vm_cmdline systemd.wants=piagent-boottest.service piagent.boottest=mdns:3 \
-					piagent.boottest.timeout=$((timeout - 30)) systemd.hostname=vm$n \
-					ip=192.168.3.21$n:::255.255.255.0:vm$n:eth0:off)" 1 1024 \
+		start() { # start N SMP MEM
+			vm_start vm$1 "$workdir/vm$1.img" "$workdir/vm$1.log" \
+				"$(vm_cmdline systemd.wants=piagent-boottest.service piagent.boottest=cluster:lb,master,worker \
+					piagent.boottest.timeout=$((timeout - 60)) \
+					ip=192.168.3.21$1::192.168.3.1:255.255.255.0::eth0:off)" "$2" "$3" \
 				-netdev socket,id=n0,mcast=230.0.0.1:$port,localaddr=127.0.0.1 \
-				-device virtio-net-pci,netdev=n0,mac=52:54:00:5a:00:0$n
-		done
+				-device virtio-net-pci,netdev=n0,mac=52:54:00:5a:00:0$1
+		}
+		start 2 1 1024
+		start 3 1 1024
+		if [ "$together" = 0 ]; then
+			w=0
+			until grep -aq "PIAGENT-BOOTTEST BEGIN" "$workdir/vm2.log" && grep -aq "PIAGENT-BOOTTEST BEGIN" "$workdir/vm3.log"; do
+				[ "$w" -lt "$lb_delay_max" ] || { log "master and worker not booted after $w s: starting the LB anyway"; break; }
+				sleep 2; w=$((w + 2))
+			done
+		fi
+		start 1 2 1024
 		rc=0
 		for n in 1 2 3; do vm_wait vm$n "$timeout" || rc=1; done
 		exit $rc
 	' && ok=0 || ok=1
+	for n in 1 2 3; do echo "vm$n powered on $(($(cat "$workdir/vm$n.start") - t0)) s after the first"; done
 	check "3 VMs power themselves off within $timeout s" test "$ok" = 0
 	for n in 1 2 3; do
-		report "$workdir/vm$n.log" >"$workdir/vm$n.report"
-		echo "== vm$n: $(kv "$workdir/vm$n.log" startup); sees $(kv "$workdir/vm$n.log" mdns_names) after $(kv "$workdir/vm$n.log" mdns_seen_at) s"
-		check "vm$n sees 3 nodes over mDNS" eq "$(kv "$workdir/vm$n.log" mdns_seen)" 3
+		log=$workdir/vm$n.log role=${roles[n - 1]}
+		report "$log" >"$workdir/vm$n.report"
+		check "vm$n: report complete" has "$workdir/vm$n.report" '===== PIAGENT-BOOTTEST END ====='
+		others=$(printf '%s\n' "${roles[@]}" | grep -vx "$role" | paste -sd,)
+		echo "== vm$n ($role): $(kv "$log" startup); the agent lists $(kv "$log" agent_peers) peers" \
+			"($(kv "$log" agent_peer_roles)) $(kv "$log" agent_peers_at) s after the boot test started" \
+			"(uptime $(kv "$log" agent_peers_uptime) s); self: $(kv "$log" agent_self); status: $(kv "$log" agent_status)"
+		check "vm$n: piagent active" eq "$(kv "$log" piagent_active)" active
+		check "vm$n: the agent runs role $role" eq "$(kv "$log" agent_self_role)" "$role"
+		check "vm$n: the agent lists 2 peers" eq "$(kv "$log" agent_peers)" 2
+		check "vm$n: the peers' roles are $others" eq "$(kv "$log" agent_peer_roles)" "$others"
+		for o in ${others//,/ }; do
+			m=$(( $(printf '%s\n' "${roles[@]}" | grep -nx "$o" | cut -d: -f1) ))
+			check "vm$n: peer $o at 192.168.3.21$m" has "$workdir/vm$n.report" \
+				"^BOOTTEST agent_peer_$o=$o-[0-9a-f]{6},192\\.168\\.3\\.21$m,"
+			check "vm$n: $o-*.local resolves to 192.168.3.21$m (nss-mdns)" has "$workdir/vm$n.report" \
+				"^BOOTTEST resolve_$o=$o-[0-9a-f]{6}\\.local=192\\.168\\.3\\.21$m\$"
+		done
+		check "vm$n: every node done (barrier)" has "$workdir/vm$n.report" '^BOOTTEST barrier_finished=3/3 '
+		if [ "$role" = lb ]; then
+			echo "   lb: VIP $(kv "$log" lb_vip_held) at $(kv "$log" lb_vip_at) s; keepalived $(kv "$log" lb_keepalived)," \
+				"haproxy $(kv "$log" lb_haproxy); HAProxy servers: $(kv "$log" lb_haproxy_servers)"
+			check "vm$n (lb): holds the VIP $vip" eq "$(kv "$log" lb_vip_held)" yes
+			check "vm$n (lb): keepalived active" eq "$(kv "$log" lb_keepalived)" active
+			check "vm$n (lb): haproxy active" eq "$(kv "$log" lb_haproxy)" active
+			# recorded, not checked: under TCG keepalived's 1 s bound on its HAProxy tracking script
+			# (systemctl is-active) is sometimes exceeded, and the VIP leaves for a moment (README.md)
+			echo "   lb: VIP held when all were done: $(kv "$log" vip_held); keepalived FAULT states:" \
+				"$(kv "$log" lb_keepalived_faults) ($(kv "$log" lb_script_timeouts) tracking-script timeouts)," \
+				"VIP lost $(kv "$log" lb_vip_losses) times; in the VM: haproxy -c $(kv "$log" lb_haproxy_check_s) s," \
+				"keepalived -t $(kv "$log" lb_keepalived_check_s) s, systemctl is-active $(kv "$log" lb_systemctl_is_active_s) s"
+			check "vm$n (lb): HAProxy forwards to the master (192.168.3.212:6443)" has "$workdir/vm$n.report" \
+				'^BOOTTEST lb_haproxy_servers=.*=192\.168\.3\.212:6443'
+		else
+			check "vm$n ($role): VIP $vip not here" eq "$(kv "$log" vip_held)" no
+			check "vm$n ($role): keepalived not running" eq "$(kv "$log" keepalived_active)" inactive
+			# no kubeadm in the image: the agent must say so and stay up (recorded above: status)
+			check "vm$n ($role): the agent says kubeadm is missing" has "$workdir/vm$n.report" 'kubeadm is not installed'
+		fi
 	done
-	cat "$workdir/vm1.report"
-	for n in 2 3; do
-		check "vm1 resolves vm$n.local (nss-mdns) to its address" eq "$(kv "$workdir/vm1.log" resolve_vm$n)" "192.168.3.21$n,"
-	done
-	echo "mdns: 3 VMs done in $(($(date +%s) - t0)) s"
+	echo "cluster3: 3 VMs done in $(($(date +%s) - t0)) s"
 	;;
 *) die "unknown case: $case_" ;;
 esac

@@ -11,6 +11,6 @@ if [ -n "$deb" ]; then
 	args+=(--agent-deb "$deb")
 else
 	echo "PIAGENT_ARM64_DEB is empty: building the base image without the agent;" \
-		"the agent boot tests (role-lb, bad-role) will be reported as not run" >&2
+		"the agent boot tests (role-lb, bad-role, no-role, cluster3) will be reported as not run" >&2
 fi
 exec "$here/../../image/build.sh" "${args[@]}"
