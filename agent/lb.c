@@ -10,10 +10,12 @@
 #include "log.h"
 #include "subprocess.h"
 
-#define LB_ADVERT_MS     250u
-#define LB_CHECK_TIMEOUT (20 * 1000 * 1000ULL)
-#define LB_VIP_POLL_USEC (500 * 1000ULL)
-#define LB_PROBLEM_MAX   512
+#define LB_ADVERT_MS       250u
+#define LB_CHECK_TIMEOUT   (20 * 1000 * 1000ULL)
+#define LB_CHECK_RETRY     (5 * 1000 * 1000ULL)
+#define LB_CHECK_RETRY_MAX (60 * 1000 * 1000ULL)
+#define LB_VIP_POLL_USEC   (500 * 1000ULL)
+#define LB_PROBLEM_MAX     512
 
 const LbPaths lb_default_paths = {
         .keepalived_conf = "/etc/keepalived/keepalived.conf",
@@ -56,6 +58,9 @@ struct Lb {
         bool holds_vip;
         sd_event_source *vip_timer;
         Spawn *checker;
+        sd_event_source *retry_timer; /* runs the pipeline again after a check that gave no verdict */
+        uint64_t retry_first;
+        unsigned retries;
 };
 
 static void lb_step(Lb *lb);
@@ -185,6 +190,43 @@ static void on_checker_line(const char *line, void *userdata)
         log_debug("checker: %s", line);
 }
 
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Lb *lb = userdata;
+
+        if (lb->busy) {
+                lb->dirty = true;
+                return 0;
+        }
+        lb->busy = true;
+        lb->current = 0;
+        lb_step(lb);
+        return 0;
+}
+
+/* A checker that timed out, was killed or could not run said nothing about the file: check it again later
+ * (doubling up to a minute), instead of taking it for a rejection that only new inputs would lift. Returns
+ * the delay. */
+static uint64_t schedule_retry(Lb *lb)
+{
+        uint64_t d = lb->retry_first;
+        int r;
+
+        for (unsigned i = 0; i < lb->retries && d < LB_CHECK_RETRY_MAX; i++)
+                d *= 2;
+        d = MIN(d, LB_CHECK_RETRY_MAX);
+        lb->retries++;
+        if (lb->retry_timer) {
+                r = sd_event_source_set_time_relative(lb->retry_timer, d);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(lb->retry_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(lb->event, &lb->retry_timer, CLOCK_MONOTONIC, d, 0, on_retry, lb);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule the next check of the load-balancer configuration: %m");
+        return d;
+}
+
 static void on_checked(const SpawnResult *res, void *userdata)
 {
         Lb *lb = userdata;
@@ -197,7 +239,19 @@ static void on_checked(const SpawnResult *res, void *userdata)
                 (void)unlink(candidate);
 
         if (spawn_result_ok(res)) {
+                lb->retries = 0;
                 install_and_apply(lb, f);
+                return;
+        }
+        if (res->timed_out || res->signal || res->error < 0) {
+                uint64_t d = schedule_retry(lb);
+                set_problem(lb, "%s %s could not check the new %s configuration (%s); checking it again in %llu s",
+                            f->checker, f->check_flag, f->name, spawn_result_describe(res, how, sizeof how),
+                            (unsigned long long)(d / 1000000));
+                free(f->inflight);
+                f->inflight = NULL;
+                lb->current++;
+                lb_step(lb);
                 return;
         }
 
@@ -243,8 +297,9 @@ static void check_file(Lb *lb, LbFile *f)
                 r = spawn_start(lb->event, &o, &lb->checker);
         }
         if (r < 0) {
-                set_problem(lb, "Failed to check the new %s configuration with %s: %s", f->name, f->checker,
-                            strerror(-r));
+                uint64_t d = schedule_retry(lb);
+                set_problem(lb, "Failed to check the new %s configuration with %s: %s; trying again in %llu s", f->name,
+                            f->checker, strerror(-r), (unsigned long long)(d / 1000000));
                 lb->current++;
                 lb_step(lb);
         }
@@ -435,6 +490,7 @@ int lb_new(sd_event *e, const LbOps *ops, void *ops_userdata, const LbPaths *pat
         lb->ops_userdata = ops_userdata;
         lb->changed = changed;
         lb->changed_userdata = changed_userdata;
+        lb->retry_first = paths->check_retry_usec ?: LB_CHECK_RETRY;
         /* Order matters: the drop-in before keepalived's first start, HAProxy before keepalived tracks it. */
         lb->files[LB_FILE_DROPIN] = (LbFile){.name = "keepalived drop-in", .path = paths->keepalived_dropin};
         lb->files[LB_FILE_HAPROXY] = (LbFile){.name = "haproxy",
@@ -462,6 +518,7 @@ Lb *lb_free(Lb *lb)
         if (!lb)
                 return NULL;
         spawn_cancel(lb->checker);
+        sd_event_source_disable_unref(lb->retry_timer);
         sd_event_source_disable_unref(lb->vip_timer);
         for (size_t i = 0; i < _LB_FILE_MAX; i++) {
                 free(lb->files[i].want);

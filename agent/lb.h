@@ -37,6 +37,7 @@ typedef struct LbPaths {
         const char *keepalived_dropin; /* /run/systemd/system/keepalived.service.d/50-piagent.conf */
         const char *keepalived_bin;    /* checker binaries */
         const char *haproxy_bin;
+        uint64_t check_retry_usec; /* a checker that gave no verdict runs again after this, doubling (0: 5 s) */
 } LbPaths;
 
 extern const LbPaths lb_default_paths;

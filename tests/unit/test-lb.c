@@ -270,6 +270,49 @@ static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **
         config_free(c);
 }
 
+/* A checker that dies without a verdict (killed here; timed out on a loaded Pi) is not a rejection: the file is
+ * checked again after a while, without new inputs, and installed once the checker says yes. */
+static void lb_update__checker_gives_no_verdict__checked_again_later(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+        LbBackend m[1] = {{"master-1", {0}}};
+        char checker[160], marker[160], text[512];
+        inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
+
+        /* First run: killed by a signal. Later runs: the real haproxy -c. */
+        snprintf(checker, sizeof checker, "%s/haproxy-check", dir);
+        snprintf(marker, sizeof marker, "%s/haproxy-check.ran", dir);
+        snprintf(text, sizeof text,
+                 "#!/bin/sh\nif [ ! -e %s ]; then touch %s; kill -9 $$; fi\nexec /usr/sbin/haproxy \"$@\"\n", marker,
+                 marker);
+        assert_int_equal(write_file_atomic(checker, text, strlen(text), 0755), 0);
+        LbPaths p = paths;
+        p.haproxy_bin = checker;
+        p.check_retry_usec = 200 * 1000;
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &p, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, m, 1);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+        assert_int_equal(access(p_haproxy, F_OK), -1); /* not installed: no verdict yet */
+        assert_non_null(strstr(strempty(lb_problem(lb)), "could not check the new haproxy configuration"));
+        assert_non_null(strstr(strempty(lb_problem(lb)), "checking it again"));
+
+        /* No new inputs: the retry timer alone gets it checked and installed. */
+        settle(&f, lb, 2);
+        char *installed = slurp(p_haproxy);
+        assert_non_null(installed);
+        assert_null(lb_problem(lb));
+        free(installed);
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
 static void lb_update__unit_job_fails__problem_and_not_ready(void **state)
 {
         Fake f = {.fail_unit = 1};
@@ -318,6 +361,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(lb_update__checker_rejects__last_good_file_kept_and_reported, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(lb_update__unit_job_fails__problem_and_not_ready, setup, teardown),
+                cmocka_unit_test_setup_teardown(lb_update__checker_gives_no_verdict__checked_again_later, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(lb_update__hostile_interface__einval_reported, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
