@@ -29,8 +29,9 @@ struct Bootstrap {
         BootstrapView view; /* the latest view (pointers valid until the next tick) */
         BootstrapMaterial material;
         char problem[512];
-        unsigned votes_seen; /* votes in the last round that fell short (UINT_MAX: none yet) */
-        bool fetch_gated;    /* a request for join material was refused: the next one waits for the timer */
+        unsigned votes_seen;     /* votes in the last round that fell short (UINT_MAX: none yet) */
+        bool fetch_gated;        /* a request for join material was refused: the next one waits for the timer */
+        bool preflight_blocking; /* preflight found a blocking problem: re-checked on the timer only */
 };
 
 static const char *const phase_names[_BOOTSTRAP_PHASE_MAX] = {
@@ -175,6 +176,20 @@ static void on_preflight_fixed(int error, const char *detail, void *userdata)
         step(b);
 }
 
+/* Something only a person (or a reboot) can fix: said once, in the journal and the status, then checked again
+ * every PREFLIGHT_RETRY without repeating it (peer updates do not re-check). */
+static void preflight_blocked(Bootstrap *b, const char *what)
+{
+        bool again = b->preflight_blocking && streq(b->problem, what);
+
+        b->preflight_blocking = true;
+        if (!again) {
+                set_problem(b, "%s", what);
+                set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
+        }
+        schedule(b, PREFLIGHT_RETRY);
+}
+
 static void do_preflight(Bootstrap *b)
 {
         PreflightFinding f[_PREFLIGHT_CHECK_MAX];
@@ -184,23 +199,18 @@ static void do_preflight(Bootstrap *b)
 
         r = b->ops->preflight_probe(b->userdata, &facts);
         if (r < 0) {
-                set_problem(b, "Could not examine the node: %s", strerror(-r));
-                set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
-                {
-                        schedule(b, PREFLIGHT_RETRY);
-                        return;
-                }
+                char what[160];
+                snprintf(what, sizeof what, "Could not examine the node: %s", strerror(-r));
+                preflight_blocked(b, what);
+                return;
         }
         n = preflight_evaluate(&facts, b->preflight_ignore, f);
         for (size_t i = 0; i < n; i++)
                 if (f[i].severity == PREFLIGHT_BLOCKING) {
-                        set_problem(b, "%s", f[i].message);
-                        set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
-                        {
-                                schedule(b, PREFLIGHT_RETRY);
-                                return;
-                        }
+                        preflight_blocked(b, f[i].message);
+                        return;
                 }
+        b->preflight_blocking = false;
         for (size_t i = 0; i < n; i++) {
                 log_notice("%s", f[i].message);
                 fixable++;
@@ -450,6 +460,8 @@ static void step(Bootstrap *b)
                 return;
         switch (b->phase) {
         case BOOTSTRAP_PHASE_PREFLIGHT:
+                if (b->preflight_blocking && !b->timer_due)
+                        return;
                 do_preflight(b);
                 return;
         case BOOTSTRAP_PHASE_CLEANUP:

@@ -33,6 +33,7 @@ typedef struct World {
         uint64_t scheduled;
         bool joined_reported, joined_success;
         BootstrapPhase last_phase;
+        unsigned phase_reports; /* phase_changed calls with a detail (what the journal gets) */
 } World;
 
 static void note(World *w, const char *what)
@@ -143,6 +144,8 @@ static int op_schedule(void *u, uint64_t usec)
 static void op_phase(void *u, BootstrapPhase p, const char *detail)
 {
         ((World *)u)->last_phase = p;
+        if (detail)
+                ((World *)u)->phase_reports++;
 }
 
 static const BootstrapOps ops = {
@@ -440,6 +443,13 @@ static void bootstrap__blocking_preflight__stops_before_kubeadm(void **state)
         assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_PREFLIGHT);
         assert_non_null(strstr(bootstrap_problem(b), "cgroup_enable=memory"));
         assert_int_equal(w.n_log, 0);
+        assert_int_equal(w.phase_reports, 1);
+
+        /* Said once: neither peer updates nor the periodic re-check repeat an unchanged problem. */
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        bootstrap_timer(b, &(BootstrapView){.ready_master = true});
+        assert_int_equal(w.phase_reports, 1);
+        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_PREFLIGHT);
 
         w.facts.memory_cgroup = true;
         bootstrap_timer(b, &(BootstrapView){.ready_master = true});
