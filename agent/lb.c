@@ -64,6 +64,7 @@ struct Lb {
 };
 
 static void lb_step(Lb *lb);
+static uint64_t schedule_retry(Lb *lb);
 
 static void set_problem(Lb *lb, const char *fmt, ...) _printf_(2, 3);
 static void set_problem(Lb *lb, const char *fmt, ...)
@@ -142,14 +143,23 @@ static void on_job_done(int error, void *userdata)
         LbFile *f = &lb->files[lb->current];
 
         if (error < 0) {
-                set_problem(lb, "systemd failed to %s for the new %s configuration: %s",
-                            f->unit ? "start or reload the unit" : "reload unit files", f->name, strerror(-error));
-                /* Retried on the next change; the file itself is valid. */
-        } else {
-                free(f->live);
-                f->live = TAKE_PTR(f->inflight);
-                log_info("Applied the %s configuration", f->name);
+                /* The file is valid and in place; systemd did not take it (a D-Bus call times out while systemd
+                 * is busy booting): applied again later, without waiting for new inputs. */
+                uint64_t d = schedule_retry(lb);
+                set_problem(lb, "systemd failed to %s for the new %s configuration: %s; trying again in %llu s",
+                            f->unit ? "start or reload the unit" : "reload unit files", f->name, strerror(-error),
+                            (unsigned long long)(d / 1000000));
+                free(f->inflight);
+                f->inflight = NULL;
+                /* keepalived must not start before systemd has its drop-in: end this pass. */
+                lb->current = lb->current == LB_FILE_DROPIN ? _LB_FILE_MAX : lb->current + 1;
+                lb_step(lb);
+                return;
         }
+        free(f->live);
+        f->live = TAKE_PTR(f->inflight);
+        lb->retries = 0;
+        log_info("Applied the %s configuration", f->name);
         lb->current++;
         lb_step(lb);
 }

@@ -26,7 +26,8 @@ typedef struct Fake {
         sd_event *event;
         char calls[16][64];
         unsigned n_calls;
-        int fail_unit; /* apply of this call index fails */
+        int fail_unit;         /* apply of this call index fails */
+        unsigned fail_reloads; /* this many daemon-reloads time out first */
         unsigned changed;
         /* When set: the first haproxy apply feeds these inputs to lb before systemd "answers", as when the
          * peers change while systemd reloads HAProxy. */
@@ -55,6 +56,11 @@ static int daemon_reload(void *userdata, LbJobDone done, void *done_userdata)
 {
         Fake *f = userdata;
         snprintf(f->calls[f->n_calls++ % 16], 64, "daemon-reload");
+        if (f->fail_reloads > 0) {
+                f->fail_reloads--;
+                done(-ETIMEDOUT, done_userdata);
+                return 0;
+        }
         done(0, done_userdata);
         return 0;
 }
@@ -332,6 +338,40 @@ static void lb_update__unit_job_fails__problem_and_not_ready(void **state)
         config_free(c);
 }
 
+/* systemd did not take the drop-in (a daemon-reload timed out while it booted): keepalived is not started
+ * without it; the drop-in and then keepalived are applied on the retry, without new inputs. */
+static void lb_update__daemon_reload_fails__keepalived_waits_then_retried(void **state)
+{
+        Fake f = {.fail_unit = -1, .fail_reloads = 1};
+        Config *c = config();
+        Lb *lb = NULL;
+        LbBackend m[1] = {{"master-1", {0}}};
+        inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
+        LbPaths p = paths;
+        p.check_retry_usec = 200 * 1000;
+
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &p, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, m, 1);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+        assert_int_equal(f.n_calls, 1);
+        assert_string_equal(f.calls[0], "daemon-reload");
+        assert_non_null(strstr(strempty(lb_problem(lb)), "trying again"));
+        assert_false(lb_is_ready(lb));
+
+        settle(&f, lb, 2);
+        assert_int_equal(f.n_calls, 4);
+        assert_string_equal(f.calls[1], "daemon-reload");
+        assert_string_equal(f.calls[2], "apply haproxy.service");
+        assert_string_equal(f.calls[3], "apply keepalived.service");
+        assert_null(lb_problem(lb));
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_free(c);
+}
+
 static void lb_update__hostile_interface__einval_reported(void **state)
 {
         Fake f = {.fail_unit = -1};
@@ -362,6 +402,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(lb_update__unit_job_fails__problem_and_not_ready, setup, teardown),
                 cmocka_unit_test_setup_teardown(lb_update__checker_gives_no_verdict__checked_again_later, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(lb_update__daemon_reload_fails__keepalived_waits_then_retried, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(lb_update__hostile_interface__einval_reported, setup, teardown),
         };
