@@ -37,8 +37,11 @@ static void build_view(NodeRole *r)
                 bool ready = streq(p->phase, "ready");
                 r->masters[n++] = (ElectionPeer){.id = p->id, .initialized = ready};
                 r->view.ready_master = r->view.ready_master || ready;
-                /* A candidate still campaigning keeps the vote this node gave it. */
-                if (r->bootstrap && (streq(p->phase, "electing") || streq(p->phase, "initializing"))) {
+                /* A candidate running kubeadm init keeps the vote this node gave it (it asks for no votes then).
+                 * A campaigning candidate renews its vote by asking again every round; "electing" alone is no
+                 * renewal: a master that deferred to a lower one stays "electing", and the votes it once got
+                 * must lapse (with five masters they would otherwise block the lower one for good). */
+                if (r->bootstrap && streq(p->phase, "initializing")) {
                         uint64_t now = 0;
                         (void)sd_event_now(r->event, CLOCK_MONOTONIC, &now);
                         election_candidate_seen(bootstrap_vote(r->bootstrap), p->id, now);
