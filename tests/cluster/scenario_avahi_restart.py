@@ -3,9 +3,10 @@
 
 Three nodes (lb, master, worker) discover each other. Then, on the master:
 
-1. `systemctl restart avahi-daemon`: the master disappears at the others
-   (their journals log it leaving) and re-appears (logged again); its agent
-   keeps running (same PID, no restart), says it lost the daemon and
+1. `systemctl restart avahi-daemon`: at the others the master either
+   disappears (their journals log it leaving) and re-appears (logged again),
+   or, when the stopping daemon's goodbye did not get out, simply stays; its
+   agent keeps running (same PID, no restart), says it lost the daemon and
    re-published, and does not drop its own peers meanwhile.
 2. avahi-daemon stopped for a while (socket too, so nothing re-activates it):
    STATUS= and `piagent status` say the agent waits for avahi-daemon; once it is
@@ -17,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
+from harness import Cluster, NodeSpec, NotYet, WaitTimeout, log, run_scenario  # noqa: E402
 from discovery_util import (discovery_only, agent_pid_and_restarts, cluster_txt, expect, journal, messages, new_secret,  # noqa: E402
                             node_id, peers_by_id, status)
 
@@ -35,8 +36,9 @@ def entries_since(c, node, t):
     return [e for e in journal(c, node) if int(e["__MONOTONIC_TIMESTAMP"]) / 1e6 >= t]
 
 
-def peer_events(c, node, peer, t):
-    """(left, appeared) monotonic times of node's first such log lines about peer since t."""
+def peer_events(c, node, peer, t, settled=False):
+    """(left, appeared) monotonic times of node's first such log lines about peer since t. NotYet while it left
+    and has not come back; also while it has not left, unless settled (then (None, None): it never left)."""
     left = appeared = None
     for e in entries_since(c, node, t):
         m = e.get("MESSAGE") if isinstance(e.get("MESSAGE"), str) else ""
@@ -45,7 +47,7 @@ def peer_events(c, node, peer, t):
             left = ts
         if left is not None and appeared is None and m.startswith(f"Peer {node_id(peer)} appeared"):
             appeared = ts
-    if left is None or appeared is None:
+    if (left is None and not settled) or (left is not None and appeared is None):
         raise NotYet(f"{node}: left={left} appeared={appeared} for {peer}")
     return left, appeared
 
@@ -53,20 +55,26 @@ def peer_events(c, node, peer, t):
 def restart(c, nodes, target):
     others = [n for n in nodes if n is not target]
     pid, restarts, _ = agent_pid_and_restarts(c, target)
-    # avahi announces a new service three times, 1 s and 2 s apart: a daemon stopped in the middle of that was
-    # seen (twice in four runs, machine loaded) to leave no trace of its goodbye in the peers' browsers. What is tested here is a
-    # restart of a settled daemon, as in real life; so let the announcements finish first.
-    time.sleep(3)
     t = time.monotonic()
     c.exec(target, ["systemctl", "restart", "avahi-daemon.service"])
     times = {}
     for o in others:
-        times[o.name] = c.wait_for(lambda o=o: peer_events(c, o, target, t), timeout=30,
-                                   what=f"{o} logs {target} leaving and coming back")
+        # A stopping avahi-daemon does not always get its goodbye packets out (3 of 11 runs here): the peers then
+        # see no change at all, since the restarted daemon publishes the same records, and keep the peer, which
+        # is right too. When the goodbye does arrive, the peer must come back.
+        try:
+            times[o.name] = c.wait_for(lambda o=o: peer_events(c, o, target, t), timeout=10,
+                                       what=f"{o} logs {target} leaving and coming back")
+        except WaitTimeout:
+            times[o.name] = c.wait_for(lambda o=o: peer_events(c, o, target, t, settled=True), timeout=20,
+                                       what=f"{o} kept {target}, or logs it coming back")
     c.wait_for(lambda: all_see_all(c, nodes), timeout=15, what="everyone lists everyone again")
     for name, (left, appeared) in times.items():
-        print(f"avahi restart on {target}: {name} saw it leave after {left - t:.2f} s and come back after "
-              f"{appeared - t:.2f} s", flush=True)
+        if left is None:
+            print(f"avahi restart on {target}: {name} got no goodbye and kept it", flush=True)
+        else:
+            print(f"avahi restart on {target}: {name} saw it leave after {left - t:.2f} s and come back after "
+                  f"{appeared - t:.2f} s", flush=True)
 
     pid2, restarts2, state = agent_pid_and_restarts(c, target)
     expect((pid2, restarts2, state) == (pid, restarts, "active"),
