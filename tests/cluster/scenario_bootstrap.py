@@ -2,7 +2,8 @@
 """A whole cluster from power-on, with the real agent on every node and the kubeadm double (real etcd, TLS
 apiservers, token and CA-hash checks) as the only stand-in: 2 lb + 3 master + N workers started at once.
 
-Asserts: every node reaches `ready`; exactly one `kubeadm init` in the cluster; real etcd has 3 voting members
+Asserts: every node reaches `ready`; exactly one successful `kubeadm init` in the cluster (a failed one, injected
+or not, reset before anything else runs); real etcd has 3 voting members
 and one cluster id; every join went through VIP:9000 (HAProxy and keepalived configured by the agents); no
 cluster secret, bootstrap token or certificate key in any node's journal; the agents' journals tell the story
 (election, init, joins); a worker with another cluster's secret never gets join material; after every agent is
@@ -150,23 +151,28 @@ def main():
 
         runs = {m.name: testbed.invocations(c, m) for m in masters + workers}
         inits = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "init"]
+        # With --fail-first-init every master's first kubeadm init fails (injected). Without it an init may still
+        # fail on its own (the double's TLS handshake timing out on a loaded machine was seen once): the agent's
+        # answer is the same and is checked the same way. A master that failed cleans up (reset -f) before it
+        # runs kubeadm again, and says so; then exactly one init succeeds: on the same master, or on another one
+        # if the first stepped down meanwhile (a lower master came into view while it backed off).
+        failed = [(name, r) for name, r in inits if r.get("exit") != 0]
         if args.fail_first_init:
-            # Every master's first kubeadm init fails. A master that failed cleans up (reset -f) before it runs
-            # kubeadm again, and says so; then one init succeeds: on the same master, or on another one if the
-            # first stepped down meanwhile (a lower master came into view while it backed off).
-            failed = [(name, r) for name, r in inits if r.get("exit") != 0]
             expect(failed and all(r.get("injected") for _, r in failed), f"failed inits: {failed}")
-            for name in {n for n, _ in failed}:
-                after = [r.get("command") for r in runs[name] if r.get("command") in ("init", "join", "reset")]
-                first = after.index("init")
-                expect("reset" in after[first + 1:] and after[first + 1:].index("reset") == 0,
-                       f"{name}: no kubeadm reset right after the failed init: {after}")
-                story = journal(c, by[name])
-                expect("kubeadm init failed" in story and "attempt 1 of 6" in story,
-                       f"{name}: the journal does not explain the retry")
-            log(f"failed inits (injected) on {sorted({n for n, _ in failed})}, each cleaned up with kubeadm reset")
-            inits = [(name, r) for name, r in inits if r.get("exit") == 0]
-        expect(len(inits) == 1, f"kubeadm init ran {len(inits)} times: {inits}")
+        elif failed:
+            log(f"NOTE: kubeadm init failed without injection: {[(n, r.get('error')) for n, r in failed]}")
+        for name in {n for n, _ in failed}:
+            after = [r.get("command") for r in runs[name] if r.get("command") in ("init", "join", "reset")]
+            first = after.index("init")
+            expect("reset" in after[first + 1:] and after[first + 1:].index("reset") == 0,
+                   f"{name}: no kubeadm reset right after the failed init: {after}")
+            story = journal(c, by[name])
+            expect("kubeadm init failed" in story and "attempt 1 of 6" in story,
+                   f"{name}: the journal does not explain the retry")
+        if failed:
+            log(f"failed inits on {sorted({n for n, _ in failed})}, each cleaned up with kubeadm reset")
+        inits = [(name, r) for name, r in inits if r.get("exit") == 0]
+        expect(len(inits) == 1, f"kubeadm init succeeded {len(inits)} times: {inits}")
         log(f"the one successful kubeadm init ran on {inits[0][0]}")
         joins = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "join"]
         expect(all(r.get("endpoint") == f"{VIP}:9000" for _, r in joins),
