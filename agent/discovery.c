@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "discovery.h"
+#include "event-util.h"
 #include "log.h"
 #include "strv.h"
 #include "warn-limit.h"
@@ -42,10 +43,7 @@ struct Discovery {
 
 static uint64_t now_usec(Discovery *d)
 {
-        uint64_t t = 0;
-
-        (void)sd_event_now(d->event, CLOCK_MONOTONIC, &t);
-        return t;
+        return event_now_usec(d->event);
 }
 
 static void notify_changed(Discovery *d)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include "exchange-server.h"
+#include "event-util.h"
 #include "macro.h"
 
 struct ExchangeServer {
@@ -11,10 +12,7 @@ struct ExchangeServer {
 
 static uint64_t now_usec(const ExchangeServer *s)
 {
-        uint64_t now = 0;
-
-        (void)sd_event_now(s->event, CLOCK_MONOTONIC, &now);
-        return now;
+        return event_now_usec(s->event);
 }
 
 static void on_respond(void *userdata, unsigned status, const char *body, size_t size)

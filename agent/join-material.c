@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "crypto.h"
+#include "event-util.h"
 #include "fileio.h"
 #include "join-material.h"
 #include "kubeadm.h"
@@ -74,14 +75,6 @@ JoinMaterialCache *join_material_cache_free(JoinMaterialCache *c)
         return NULL;
 }
 
-static uint64_t now_usec(sd_event *e)
-{
-        uint64_t t = 0;
-
-        (void)sd_event_now(e, CLOCK_MONOTONIC, &t);
-        return t;
-}
-
 int ca_hash_from_file(const char *path, char out[static 80])
 {
         _cleanup_free_ char *pem = NULL;
@@ -100,7 +93,7 @@ static void job_finish(Job *j, int error, const char *detail)
                 j->slot->running = NULL;
                 if (error >= 0) {
                         j->slot->m = j->m;
-                        j->slot->made_usec = now_usec(j->event);
+                        j->slot->made_usec = event_now_usec(j->event);
                         j->slot->valid = true;
                 }
         }
@@ -237,7 +230,7 @@ int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMateri
                 done(r, "the cluster CA certificate is not readable", NULL, userdata);
                 return 0;
         }
-        if (slot && slot->valid && now_usec(e) - slot->made_usec < JOIN_MATERIAL_REUSE_USEC &&
+        if (slot && slot->valid && event_now_usec(e) - slot->made_usec < JOIN_MATERIAL_REUSE_USEC &&
             streq(slot->m.ca_hash, m.ca_hash)) {
                 m = slot->m;
                 done(0, NULL, &m, userdata);

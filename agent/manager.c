@@ -12,6 +12,7 @@
 #include "cluster-tag.h"
 #include "config-load.h"
 #include "discovery.h"
+#include "event-util.h"
 #include "fileio.h"
 #include "identity-setup.h"
 #include "if-addr.h"
@@ -436,9 +437,8 @@ static char *render_status(void *userdata)
         Manager *m = userdata;
         const Config *c = m->config;
         char *text = NULL;
-        uint64_t now = 0;
+        uint64_t now = event_now_usec(m->event);
 
-        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         if (status_json_render(
                     &(StatusSelf){
                             .id = m->ident_ready ? m->ident.id : NULL,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cni.h"
+#include "event-util.h"
 #include "fileio.h"
 #include "kubeadm-conf.h"
 #include "kubeadm.h"
@@ -41,11 +42,8 @@ static void build_view(NodeRole *r)
                  * A campaigning candidate renews its vote by asking again every round; "electing" alone is no
                  * renewal: a master that deferred to a lower one stays "electing", and the votes it once got
                  * must lapse (with five masters they would otherwise block the lower one for good). */
-                if (r->bootstrap && streq(p->phase, "initializing")) {
-                        uint64_t now = 0;
-                        (void)sd_event_now(r->event, CLOCK_MONOTONIC, &now);
-                        election_candidate_seen(bootstrap_vote(r->bootstrap), p->id, now);
-                }
+                if (r->bootstrap && streq(p->phase, "initializing"))
+                        election_candidate_seen(bootstrap_vote(r->bootstrap), p->id, event_now_usec(r->event));
         }
         r->view.masters = r->masters;
         r->view.n_masters = n;
@@ -139,12 +137,11 @@ bool node_role_grant_vote(NodeRole *r, const char *candidate, const char **ret_r
                 [ELECTION_REFUSED_CLUSTER_EXISTS] = "cluster-exists",
                 [ELECTION_REFUSED_INVALID] = "invalid",
         };
-        uint64_t now = 0;
         bool cluster_exists = node_state_is_member(bootstrap_state(r->bootstrap)) || r->view.ready_master;
         ElectionRefusal v;
 
-        (void)sd_event_now(r->event, CLOCK_MONOTONIC, &now);
-        v = election_grant(bootstrap_vote(r->bootstrap), candidate, cluster_exists, now, VOTE_LEASE_USEC);
+        v = election_grant(bootstrap_vote(r->bootstrap), candidate, cluster_exists, event_now_usec(r->event),
+                           VOTE_LEASE_USEC);
         if (ret_refusal)
                 *ret_refusal = words[v];
         if (v == ELECTION_GRANTED) {
