@@ -64,6 +64,7 @@ struct Lb {
 };
 
 static void lb_step(Lb *lb);
+static void lb_run(Lb *lb);
 static uint64_t schedule_retry(Lb *lb);
 
 static void set_problem(Lb *lb, const char *fmt, ...) _printf_(2, 3);
@@ -202,15 +203,7 @@ static void on_checker_line(const char *line, void *userdata)
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        Lb *lb = userdata;
-
-        if (lb->busy) {
-                lb->dirty = true;
-                return 0;
-        }
-        lb->busy = true;
-        lb->current = 0;
-        lb_step(lb);
+        lb_run(userdata);
         return 0;
 }
 
@@ -345,10 +338,20 @@ static void lb_step(Lb *lb)
         notify_changed(lb);
         if (lb->dirty) {
                 lb->dirty = false;
-                lb->busy = true;
-                lb->current = 0;
-                lb_step(lb);
+                lb_run(lb);
         }
+}
+
+/* A pass over every file from the first, now; or, while one runs, right after it. */
+static void lb_run(Lb *lb)
+{
+        if (lb->busy) {
+                lb->dirty = true;
+                return;
+        }
+        lb->busy = true;
+        lb->current = 0;
+        lb_step(lb);
 }
 
 static int render_dropin(const LbInputs *in, char **ret)
@@ -475,15 +478,8 @@ int lb_update(Lb *lb, const LbInputs *in)
         lb->vip = in->config->vip.addr;
         snprintf(lb->interface, sizeof lb->interface, "%s", in->interface);
 
-        if (!changed)
-                return 0;
-        if (lb->busy) {
-                lb->dirty = true;
-                return 0;
-        }
-        lb->busy = true;
-        lb->current = 0;
-        lb_step(lb);
+        if (changed)
+                lb_run(lb);
         return 0;
 }
 
