@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The flannel manifest the package ships (cni/flannel.yaml): what kube-flannel needs is there, the images are
-pinned, and with the pod subnet filled in (as agent/cni.c does) net-conf.json is JSON naming that subnet.
+pinned, and with the pod subnet filled in (as agent/node/cni.c does) net-conf.json is JSON naming that subnet.
 
 Parsed twice: with PyYAML (python3-yaml, a real YAML parser; skipped without it) and with the kubeadm double's
 YAML subset (tests/doubles/kdouble/yamlish.py: the cluster tier's kubectl must read what the agent applies)."""
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "doubles"))
 from kdouble import yamlish  # noqa: E402
 
 MANIFEST = os.path.join(ROOT, "cni", "flannel.yaml")
-PLACEHOLDER = "@POD_SUBNET@"  # CNI_POD_SUBNET_PLACEHOLDER in agent/cni.h
+PLACEHOLDER = "@POD_SUBNET@"  # CNI_POD_SUBNET_PLACEHOLDER in agent/node/cni.h
 FLANNEL = "docker.io/flannel/flannel:v0.25.6"
 CNI_PLUGIN = "docker.io/flannel/flannel-cni-plugin:v1.5.1-flannel2"
 NAMESPACE = "kube-flannel"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 
-/* render-lb: test-only front end to the agent's load-balancer renderers (agent/lb-conf.c). It prints
+/* render-lb: test-only front end to the agent's load-balancer renderers (agent/lb/lb-conf.c). It prints
  * keepalived.conf or haproxy.cfg exactly as the agent renders them, from command-line parameters, so that the
  * cluster benchmarks can run real keepalived and HAProxy with the agent's files before the agent does it
  * itself.
@@ -44,8 +44,8 @@ static void usage(FILE *f)
                 "  %1$s vrid --secret S\n"
                 "  %1$s priority --self-id ID --lb-id ID...\n"
                 "\n"
-                "Renders with the agent's own renderers (agent/lb-conf.c). --lb-id lists the LB ids the\n"
-                "priority is ranked among (self may be included). The drop-in is a copy of agent/lb.c's\n"
+                "Renders with the agent's own renderers (agent/lb/lb-conf.c). --lb-id lists the LB ids the\n"
+                "priority is ranked among (self may be included). The drop-in is a copy of agent/lb/lb.c's\n"
                 "render_dropin() (static there).\n",
                 program);
 }
@@ -103,7 +103,7 @@ static int emit(const char *text, const char *output)
         return 0;
 }
 
-/* A copy of render_dropin() in agent/lb.c (static there): the keepalived unit drop-in the agent installs. */
+/* A copy of render_dropin() in agent/lb/lb.c (static there): the keepalived unit drop-in the agent installs. */
 static int render_dropin(const Ipv4Cidr *vip, const char *interface, char **ret)
 {
         char a[INET_ADDRSTRLEN];

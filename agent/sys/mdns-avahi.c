@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "mdns.h"
+#include "mdns-avahi.h"
 #include "strv.h"
 
 #define MDNS_RETRY_USEC     (5 * 1000 * 1000ULL) /* after a failure that the no-fail client does not cover */

@@ -18,6 +18,7 @@
 #include "if-addr.h"
 #include "log.h"
 #include "manager.h"
+#include "mdns-avahi.h"
 #include "notify.h"
 #include "role-lb.h"
 #include "role-node.h"

@@ -76,5 +76,3 @@ typedef struct MdnsOps {
          * that ends (25 s seen while a stop job was pending). Until the first call the backend waits. */
         void (*set_daemon_present)(void *backend, bool present);
 } MdnsOps;
-
-extern const MdnsOps mdns_avahi_ops;
