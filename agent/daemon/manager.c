@@ -35,9 +35,10 @@ struct Manager {
         char *state_dir;
         BootWatch *boot_watch;
 
-        Config *config;      /* the configuration in use; NULL until the files are valid */
-        char *last_problems; /* what was last reported, so that a re-check does not repeat it */
-        Phase phase;
+        Config *config;               /* the configuration in use; NULL until the files are valid */
+        char *last_problems;          /* what was last reported, so that a re-check does not repeat it */
+        Phase phase;                  /* the daemon's own: starting, config-error, configured, discovering */
+        Phase published;              /* the effective phase last published (manager_effective_phase) */
         char status[STATUS_LINE_MAX]; /* the last STATUS=, also shown by `piagent status` */
 
         Bus *bus;
@@ -57,7 +58,6 @@ struct Manager {
         LbRole *lb;
         NodeRole *node;
         sd_event_source *role_retry;
-        char role_phase[33]; /* as published */
         bool role_change_pending;
 };
 
@@ -65,8 +65,13 @@ static void manager_roles_stop(Manager *m);
 static void manager_roles_start(Manager *m);
 static void manager_role_changed(Manager *m);
 
-Phase manager_get_phase(const Manager *m)
+/* The node's one phase, as published: the running role's, else the daemon's own. */
+static Phase manager_effective_phase(const Manager *m)
 {
+        if (m->lb)
+                return lb_role_phase(m->lb);
+        if (m->node)
+                return node_role_phase(m->node);
         return m->phase;
 }
 
@@ -89,32 +94,42 @@ static void manager_update_status(Manager *m)
         unsigned n[_ROLE_MAX];
         size_t total = peer_set_size(peers);
 
-        const char *problem = m->node ? node_role_problem(m->node) : m->lb ? lb_problem(lb_role_lb(m->lb)) : NULL;
-        const char *phase = m->role_phase[0] ? m->role_phase : phase_to_string(m->phase);
+        const char *problem = m->node ? node_role_problem(m->node) : m->lb ? lb_role_problem(m->lb) : NULL;
+        const char *phase = phase_to_string(manager_effective_phase(m));
 
-        if (m->phase < PHASE_DISCOVERING || !m->config || !m->ident_ready)
+        if (m->phase != PHASE_DISCOVERING || !m->config || !m->ident_ready)
                 return;
         peer_set_count_roles(peers, n);
         manager_status(m, "%s %s: %s%s, %zu peer%s (%u lb, %u master, %u worker)%s%s%s%s",
                        role_to_string(m->config->role), m->ident.hostname, phase,
-                       m->lb && lb_holds_vip(lb_role_lb(m->lb)) ? " (holds the VIP)" : "", total, total == 1 ? "" : "s",
+                       m->lb && lb_role_holds_vip(m->lb) ? " (holds the VIP)" : "", total, total == 1 ? "" : "s",
                        n[ROLE_LB], n[ROLE_MASTER], n[ROLE_WORKER],
                        st == MDNS_RUNNING ? "" : "; waiting for avahi-daemon", problem ? "; " : "", strempty(problem),
                        m->role_change_pending ? "; boot files changed: restart piagent to apply" : "");
 }
 
-static void manager_set_phase(Manager *m, Phase p)
+/* Publishes the effective phase when it changed: journal context, a notice, the TXT record. */
+static void manager_publish_phase(Manager *m)
 {
+        Phase p = manager_effective_phase(m);
         int r;
 
+        if (p == m->published)
+                return;
+        m->published = p;
+        (void)log_set_context("PIAGENT_PHASE", phase_to_string(p));
+        log_notice("Phase: %s", phase_to_string(p));
+        r = discovery_set_phase(m->discovery, p);
+        if (r < 0)
+                log_warning_errno(r, "Failed to publish the new phase on mDNS, ignoring: %m");
+}
+
+static void manager_set_phase(Manager *m, Phase p)
+{
         if (m->phase == p)
                 return;
         m->phase = p;
-        (void)log_set_context("PIAGENT_PHASE", phase_to_string(p));
-        log_notice("Phase: %s", phase_to_string(p));
-        r = discovery_set_phase(m->discovery, phase_to_string(p));
-        if (r < 0)
-                log_warning_errno(r, "Failed to publish the new phase on mDNS, ignoring: %m");
+        manager_publish_phase(m);
         manager_update_status(m);
 }
 
@@ -279,7 +294,7 @@ static void on_identity_ready(const NodeIdentity *ident, void *userdata)
                                                   .hostname = ident->hostname,
                                                   .tag = m->tag,
                                                   .role = m->config->role,
-                                                  .phase = m->role_phase[0] ? m->role_phase : phase_to_string(m->phase),
+                                                  .phase = manager_effective_phase(m),
                                                   .ifindex = ident->netif.ifindex,
                                                   .port = m->config->exchange_port,
                                           });
@@ -317,31 +332,16 @@ static void on_discovery_changed(void *userdata)
 
 /* ---- the role ---- */
 
-static void manager_publish_role_phase(Manager *m, const char *phase)
-{
-        int r;
-
-        if (streq(m->role_phase, phase))
-                return;
-        snprintf(m->role_phase, sizeof m->role_phase, "%s", phase);
-        (void)log_set_context("PIAGENT_PHASE", phase);
-        log_notice("Phase: %s", phase);
-        r = discovery_set_phase(m->discovery, phase);
-        if (r < 0)
-                log_warning_errno(r, "Failed to publish the new phase on mDNS, ignoring: %m");
-}
-
 static void manager_role_changed(Manager *m)
 {
         int r;
 
+        manager_publish_phase(m);
         if (m->lb) {
-                manager_publish_role_phase(m, lb_is_ready(lb_role_lb(m->lb)) ? "ready" : "configuring");
-                r = discovery_set_vip(m->discovery, lb_holds_vip(lb_role_lb(m->lb)));
+                r = discovery_set_vip(m->discovery, lb_role_holds_vip(m->lb));
                 if (r < 0)
                         log_warning_errno(r, "Failed to publish whether this LB holds the VIP, ignoring: %m");
-        } else if (m->node)
-                manager_publish_role_phase(m, node_role_phase(m->node));
+        }
         manager_update_status(m);
 }
 
@@ -413,13 +413,11 @@ static void manager_roles_start(Manager *m)
                 manager_roles_retry(m, "could not start the role, retrying");
                 return;
         }
-        if (m->lb) {
-                manager_publish_role_phase(m, "configuring");
+        manager_publish_phase(m);
+        if (m->lb)
                 lb_role_update(m->lb, discovery_peers(m->discovery));
-        } else {
-                manager_publish_role_phase(m, node_role_phase(m->node));
+        else
                 node_role_start(m->node, discovery_peers(m->discovery));
-        }
 }
 
 static void manager_roles_stop(Manager *m)
@@ -430,7 +428,6 @@ static void manager_roles_stop(Manager *m)
         if (m->role_config && m->role_config != m->config)
                 config_free(m->role_config);
         m->role_config = NULL;
-        m->role_phase[0] = 0;
 }
 
 static char *render_status(void *userdata)
@@ -445,7 +442,7 @@ static char *render_status(void *userdata)
                             .id = m->ident_ready ? m->ident.id : NULL,
                             .hostname = m->ident_ready ? m->ident.hostname : NULL,
                             .role = c ? role_to_string(c->role) : NULL,
-                            .phase = m->role_phase[0] ? m->role_phase : phase_to_string(m->phase),
+                            .phase = phase_to_string(manager_effective_phase(m)),
                             .cluster = c ? c->cluster : NULL,
                             .tag = c ? m->tag : NULL,
                             .interface = m->ident_ready ? m->ident.netif.name : NULL,
@@ -526,6 +523,7 @@ int manager_new(const ManagerOptions *o, Manager **ret)
         if (!m)
                 return -ENOMEM;
         m->phase = PHASE_STARTING;
+        m->published = _PHASE_INVALID;
         m->lock_fd = -EBADF;
         m->roles_enabled = o->roles;
         m->boot_dir = strdup(o->boot_dir);

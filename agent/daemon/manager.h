@@ -6,7 +6,6 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "phase.h"
 
 typedef struct Manager Manager;
 
@@ -24,8 +23,6 @@ int manager_new(const ManagerOptions *o, Manager **ret);
 Manager *manager_free(Manager *m);
 /* Runs until SIGTERM/SIGINT. Returns 0 or a negative errno. */
 int manager_run(Manager *m);
-
-Phase manager_get_phase(const Manager *m);
 
 static inline void manager_freep(Manager **m)
 {

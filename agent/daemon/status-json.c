@@ -42,8 +42,9 @@ static cJSON *render_peer(const Peer *p, uint64_t now)
         if (!addrs || !inet_ntop(AF_INET, &p->address, a, sizeof a) ||
             !cJSON_AddItemToArray(addrs, cJSON_CreateString(a)) || !add_string(o, "id", p->id) ||
             !add_string(o, "hostname", p->hostname[0] ? p->hostname : NULL) ||
-            !add_string(o, "role", role_to_string(p->role)) || !add_string(o, "phase", p->phase) ||
-            !add_string(o, "service", p->service) || !cJSON_AddNumberToObject(o, "port", p->port) ||
+            !add_string(o, "role", role_to_string(p->role)) ||
+            !add_string(o, "phase", phase_word(p->phase, p->phase_other)) || !add_string(o, "service", p->service) ||
+            !cJSON_AddNumberToObject(o, "port", p->port) ||
             !cJSON_AddNumberToObject(o, "last_seen_ms_ago",
                                      (double)(now > p->last_seen_usec ? (now - p->last_seen_usec) / 1000 : 0)) ||
             !cJSON_AddNumberToObject(o, "first_seen_ms_ago",

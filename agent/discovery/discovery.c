@@ -22,7 +22,8 @@ struct Discovery {
         void *userdata;
 
         bool started;
-        char *id, *hostname, *tag, *phase;
+        char *id, *hostname, *tag;
+        Phase phase;
         Role role;
         bool vip; /* published: this LB holds the VIP */
         int ifindex;
@@ -85,14 +86,15 @@ static void log_changes(const Peer *p, unsigned changes, Role old_role, const ch
         if (changes & PEER_CHANGE_NEW) {
                 log_struct(LOG_INFO, 0, f, "Peer %s appeared: %s, %s at %s:%u, phase %s", p->id,
                            p->hostname[0] ? p->hostname : "?", role_to_string(p->role), addr_str(p->address, a),
-                           p->port, p->phase);
+                           p->port, phase_word(p->phase, p->phase_other));
                 return;
         }
         if (changes & PEER_CHANGE_ROLE)
                 log_struct(LOG_NOTICE, 0, f, "Peer %s (%s) changed its role from %s to %s", p->id, p->hostname,
                            role_to_string(old_role), role_to_string(p->role));
         if (changes & PEER_CHANGE_PHASE)
-                log_struct(LOG_INFO, 0, f, "Peer %s (%s): phase %s -> %s", p->id, p->hostname, old_phase, p->phase);
+                log_struct(LOG_INFO, 0, f, "Peer %s (%s): phase %s -> %s", p->id, p->hostname, old_phase,
+                           phase_word(p->phase, p->phase_other));
         if (changes & (PEER_CHANGE_ADDRESS | PEER_CHANGE_HOSTNAME))
                 log_struct(LOG_INFO, 0, f, "Peer %s is now %s at %s:%u", p->id, p->hostname[0] ? p->hostname : "?",
                            addr_str(p->address, a), p->port);
@@ -128,7 +130,7 @@ static void ignore(Discovery *d, const MdnsService *s, const PeerTxt *t, PeerTxt
 
 static void accept_peer(Discovery *d, const MdnsService *s, const PeerTxt *t)
 {
-        char hostname[HOSTNAME_SIZE] = "", phase[PEER_PHASE_MAX + 1] = "", a[INET_ADDRSTRLEN];
+        char hostname[HOSTNAME_SIZE] = "", phase[PHASE_WORD_MAX + 1] = "", a[INET_ADDRSTRLEN];
         const Peer *p = peer_set_find(d->peers, t->id), *owner = peer_set_find_service(d->peers, s->name);
         Role role = p ? p->role : _ROLE_INVALID;
         unsigned changes = 0;
@@ -144,7 +146,7 @@ static void accept_peer(Discovery *d, const MdnsService *s, const PeerTxt *t)
         if (owner && !streq(owner->id, t->id))
                 remove_service(d, s->name, "its service now names another node id");
         if (p)
-                snprintf(phase, sizeof phase, "%s", p->phase);
+                snprintf(phase, sizeof phase, "%s", phase_word(p->phase, p->phase_other));
         (void)hostname_from_mdns(s->host, hostname);
 
         r = peer_set_update(d->peers, &(PeerUpdate){s->name, hostname, t, s->address, s->port}, now_usec(d), &changes);
@@ -273,7 +275,7 @@ static void on_published(void *userdata, const char *name)
                 }
         }
         log_info("Published '%s' (%s) on port %u: role %s, phase %s", name, DISCOVERY_SERVICE_TYPE, d->port,
-                 role_to_string(d->role), d->phase);
+                 role_to_string(d->role), phase_to_string(d->phase));
         notify_changed(d);
 }
 
@@ -345,8 +347,7 @@ static void self_clear(Discovery *d)
         free(d->id);
         free(d->hostname);
         free(d->tag);
-        free(d->phase);
-        d->id = d->hostname = d->tag = d->phase = NULL;
+        d->id = d->hostname = d->tag = NULL;
 }
 
 Discovery *discovery_free(Discovery *d)
@@ -371,7 +372,7 @@ static int publish(Discovery *d)
         int r;
 
         snprintf(t.tag, sizeof t.tag, "%s", d->tag);
-        snprintf(t.phase, sizeof t.phase, "%s", d->phase);
+        t.phase = d->phase;
         snprintf(t.id, sizeof t.id, "%s", d->id);
         r = peer_txt_encode(&t, &txt);
         if (r < 0)
@@ -404,7 +405,7 @@ int discovery_start(Discovery *d, const DiscoverySelf *self)
         int r;
 
         if (!node_id_is_valid(self->id) || !hostname_is_valid(self->hostname) || !cluster_tag_is_valid(self->tag) ||
-            !peer_phase_is_valid(self->phase) || self->ifindex <= 0 || !role_to_string(self->role))
+            !phase_to_string(self->phase) || self->ifindex <= 0 || !role_to_string(self->role))
                 return -EINVAL;
         if (d->tag && !streq(d->tag, self->tag))
                 forget_peers(d);
@@ -414,8 +415,8 @@ int discovery_start(Discovery *d, const DiscoverySelf *self)
         d->id = strdup(self->id);
         d->hostname = strdup(self->hostname);
         d->tag = strdup(self->tag);
-        d->phase = strdup(self->phase);
-        if (!d->id || !d->hostname || !d->tag || !d->phase)
+        d->phase = self->phase;
+        if (!d->id || !d->hostname || !d->tag)
                 return -ENOMEM;
         d->role = self->role;
         d->ifindex = self->ifindex;
@@ -440,19 +441,13 @@ void discovery_expect_daemon_restart(Discovery *d)
         d->expect_restart = true;
 }
 
-int discovery_set_phase(Discovery *d, const char *phase)
+int discovery_set_phase(Discovery *d, Phase phase)
 {
-        char *p;
-
-        if (!peer_phase_is_valid(phase))
+        if (!phase_to_string(phase))
                 return -EINVAL;
-        if (!d->started || streq_ptr(d->phase, phase))
+        if (!d->started || d->phase == phase)
                 return 0;
-        p = strdup(phase);
-        if (!p)
-                return -ENOMEM;
-        free(d->phase);
-        d->phase = p;
+        d->phase = phase;
         return publish(d);
 }
 

@@ -21,7 +21,7 @@ typedef struct DiscoverySelf {
         const char *hostname; /* also the service name */
         const char *tag;
         Role role;
-        const char *phase;
+        Phase phase;
         int ifindex;
         uint16_t port;
 } DiscoverySelf;
@@ -41,7 +41,7 @@ void discovery_set_daemon_present(Discovery *d, bool present);
 /* avahi-daemon is about to be restarted on purpose: the next disconnection is expected, not a warning. */
 void discovery_expect_daemon_restart(Discovery *d);
 /* Re-publishes the TXT record with the new phase. */
-int discovery_set_phase(Discovery *d, const char *phase);
+int discovery_set_phase(Discovery *d, Phase phase);
 /* Re-publishes the TXT record saying whether this LB holds the virtual IP (vip=1). */
 int discovery_set_vip(Discovery *d, bool vip);
 void discovery_stop(Discovery *d);

@@ -83,7 +83,8 @@ static int insert_new(PeerSet *s, size_t at, const PeerUpdate *u, uint64_t now)
                 return -ENOMEM;
         snprintf(p->id, sizeof p->id, "%s", u->txt->id);
         snprintf(p->hostname, sizeof p->hostname, "%s", u->hostname);
-        snprintf(p->phase, sizeof p->phase, "%s", u->txt->phase);
+        p->phase = u->txt->phase;
+        snprintf(p->phase_other, sizeof p->phase_other, "%s", u->txt->phase_other);
         p->role = u->txt->role;
         p->vip = u->txt->vip;
         p->address = u->address;
@@ -110,7 +111,7 @@ static int update_existing(Peer *p, const PeerUpdate *u, uint64_t now, unsigned 
         }
         if (p->role != u->txt->role)
                 c |= PEER_CHANGE_ROLE;
-        if (!streq(p->phase, u->txt->phase))
+        if (p->phase != u->txt->phase)
                 c |= PEER_CHANGE_PHASE;
         if (p->address.s_addr != u->address.s_addr || p->port != u->port)
                 c |= PEER_CHANGE_ADDRESS;
@@ -121,7 +122,8 @@ static int update_existing(Peer *p, const PeerUpdate *u, uint64_t now, unsigned 
 
         p->role = u->txt->role;
         p->vip = u->txt->vip;
-        snprintf(p->phase, sizeof p->phase, "%s", u->txt->phase);
+        p->phase = u->txt->phase;
+        snprintf(p->phase_other, sizeof p->phase_other, "%s", u->txt->phase_other);
         snprintf(p->hostname, sizeof p->hostname, "%s", u->hostname);
         p->address = u->address;
         p->port = u->port;
@@ -129,6 +131,11 @@ static int update_existing(Peer *p, const PeerUpdate *u, uint64_t now, unsigned 
         p->last_seen_usec = now;
         *ret_changes = c;
         return 0;
+}
+
+static bool phase_is_valid(const PeerTxt *t)
+{
+        return t->phase == PHASE_OTHER ? phase_word_is_valid(t->phase_other) : phase_to_string(t->phase) != NULL;
 }
 
 int peer_set_update(PeerSet *s, const PeerUpdate *u, uint64_t now, unsigned *ret_changes)
@@ -139,7 +146,7 @@ int peer_set_update(PeerSet *s, const PeerUpdate *u, uint64_t now, unsigned *ret
         int r;
 
         if (!u->service || !*u->service || !u->hostname || !u->txt || !node_id_is_valid(u->txt->id) ||
-            strlen(u->hostname) > HOSTNAME_MAX || !peer_phase_is_valid(u->txt->phase) || u->txt->role < 0 ||
+            strlen(u->hostname) > HOSTNAME_MAX || !phase_is_valid(u->txt) || u->txt->role < 0 ||
             u->txt->role >= _ROLE_MAX)
                 return -EINVAL;
 

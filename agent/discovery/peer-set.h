@@ -16,7 +16,8 @@ typedef struct Peer {
         char *service;                /* the mDNS service instance name it is published under */
         char hostname[HOSTNAME_SIZE]; /* from the SRV record's target; "" if it was not a valid host name */
         Role role;
-        char phase[PEER_PHASE_MAX + 1];
+        Phase phase;
+        char phase_other[PHASE_WORD_MAX + 1]; /* PHASE_OTHER's word, only shown (phase_word()) */
         struct in_addr address;
         uint16_t port;
         uint64_t first_seen_usec; /* CLOCK_MONOTONIC */
@@ -38,7 +39,7 @@ typedef struct PeerUpdate {
 typedef enum PeerChange {
         PEER_CHANGE_NEW = 1 << 0,
         PEER_CHANGE_ROLE = 1 << 1,
-        PEER_CHANGE_PHASE = 1 << 2,
+        PEER_CHANGE_PHASE = 1 << 2,   /* the enum: a new word this agent does not know either is no change */
         PEER_CHANGE_ADDRESS = 1 << 3, /* address or port */
         PEER_CHANGE_HOSTNAME = 1 << 4,
         PEER_CHANGE_SERVICE = 1 << 5, /* republished under another service name */

@@ -6,25 +6,14 @@
 #include "peer-txt.h"
 #include "strv.h"
 
-#define KEY_CHARS   "abcdefghijklmnopqrstuvwxyz0123456789_-"
-#define PHASE_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
-#define ECHO_MAX    32 /* bytes of a bad value quoted in a reason */
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
+#define ECHO_MAX  32 /* bytes of a bad value quoted in a reason */
 
 typedef struct Field {
         char key[PEER_TXT_KEY_MAX + 1];
         const char *value; /* into the item; printable ASCII, not NUL-terminated */
         size_t size;
 } Field;
-
-bool peer_phase_is_valid(const char *s)
-{
-        size_t n;
-
-        if (!s)
-                return false;
-        n = strspn(s, PHASE_CHARS);
-        return n >= 1 && n <= PEER_PHASE_MAX && s[n] == 0;
-}
 
 static char *item(const char *key, const char *value)
 {
@@ -39,8 +28,8 @@ int peer_txt_encode(const PeerTxt *t, char ***ret)
         const char *role = role_to_string(t->role);
         char v[12];
 
-        if (t->version != PEER_TXT_VERSION || !cluster_tag_is_valid(t->tag) || !role ||
-            !peer_phase_is_valid(t->phase) || !node_id_is_valid(t->id))
+        if (t->version != PEER_TXT_VERSION || !cluster_tag_is_valid(t->tag) || !role || !phase_to_string(t->phase) ||
+            !node_id_is_valid(t->id))
                 return -EINVAL;
 
         snprintf(v, sizeof v, "%u", t->version);
@@ -49,7 +38,8 @@ int peer_txt_encode(const PeerTxt *t, char ***ret)
                 return -ENOMEM;
         /* Filled in order: the first NULL ends the list, so a failure leaks nothing. */
         if (!(l[0] = item("v", v)) || !(l[1] = item("tag", t->tag)) || !(l[2] = item("role", role)) ||
-            !(l[3] = item("phase", t->phase)) || !(l[4] = item("id", t->id)) || (t->vip && !(l[5] = item("vip", "1"))))
+            !(l[3] = item("phase", phase_to_string(t->phase))) || !(l[4] = item("id", t->id)) ||
+            (t->vip && !(l[5] = item("vip", "1"))))
                 return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
@@ -168,7 +158,7 @@ static int parse_version(const char *s, unsigned *ret)
 /* role, phase and id of a record known to be ours. */
 static int parse_fields(const Field *f, size_t n, PeerTxt *t, char *reason, size_t size)
 {
-        char v[PEER_TXT_ITEM_MAX + 1];
+        char v[PEER_TXT_ITEM_MAX + 1], word[PHASE_WORD_MAX + 1];
         int r;
 
         r = get_value(f, n, "role", v, 16, reason, size);
@@ -177,11 +167,14 @@ static int parse_fields(const Field *f, size_t n, PeerTxt *t, char *reason, size
         t->role = role_from_string(v);
         if (t->role < 0 || !streq(v, role_to_string(t->role))) /* exactly as published: lower case */
                 return reject(reason, size, "bad value for 'role': '%s'", v);
-        r = get_value(f, n, "phase", t->phase, PEER_PHASE_MAX, reason, size);
+        r = get_value(f, n, "phase", word, PHASE_WORD_MAX, reason, size);
         if (r < 0)
                 return r;
-        if (!peer_phase_is_valid(t->phase))
-                return reject(reason, size, "bad value for 'phase': '%s'", t->phase);
+        t->phase = phase_from_string(word);
+        if (t->phase < 0)
+                return reject(reason, size, "bad value for 'phase': '%s'", word);
+        if (t->phase == PHASE_OTHER)
+                memcpy(t->phase_other, word, sizeof word);
         r = get_value(f, n, "id", t->id, NODE_ID_LEN, reason, size);
         if (r < 0)
                 return r;

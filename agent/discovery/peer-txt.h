@@ -3,7 +3,7 @@
 
 /* The TXT record of a piagent mDNS service (_piagent._tcp), protocol version 1:
  *
- *   v=1  tag=<cluster tag>  role=lb|master|worker  phase=<phase>  id=<node id>
+ *   v=1  tag=<cluster tag>  role=lb|master|worker  phase=<phase (phase.h)>  id=<node id>
  *
  * TXT records come from anyone on the LAN: the parser checks every byte against fixed limits and either
  * accepts a record whole or rejects it with a one-line reason. Unknown keys are allowed (room for later
@@ -15,13 +15,13 @@
 #include "cluster-tag.h"
 #include "config.h"
 #include "identity.h"
+#include "phase.h"
 
 #define PEER_TXT_VERSION    1
 #define PEER_TXT_ITEMS_MAX  16   /* key=value strings in one record */
 #define PEER_TXT_ITEM_MAX   255  /* one DNS character-string */
 #define PEER_TXT_SIZE_MAX   1024 /* all items together */
 #define PEER_TXT_KEY_MAX    16
-#define PEER_PHASE_MAX      32
 #define PEER_TXT_REASON_MAX 160
 
 typedef struct TxtItem {
@@ -33,7 +33,8 @@ typedef struct PeerTxt {
         unsigned version;
         char tag[CLUSTER_TAG_SIZE];
         Role role;
-        char phase[PEER_PHASE_MAX + 1]; /* kept as text: a newer agent's phases are shown, not rejected */
+        Phase phase;                          /* parsed here, once; PHASE_OTHER for a newer agent's word */
+        char phase_other[PHASE_WORD_MAX + 1]; /* that word, only to be shown (phase_word()) */
         char id[NODE_ID_SIZE];
         bool vip; /* an LB holding the virtual IP ("vip=1"; absent or "vip=0" otherwise) */
 } PeerTxt;
@@ -44,9 +45,6 @@ typedef enum PeerTxtVerdict {
         PEER_TXT_OTHER_CLUSTER, /* our version, another tag: version and tag are set */
         _PEER_TXT_VERDICT_MAX,
 } PeerTxtVerdict;
-
-/* A phase as published: 1-32 of [a-z0-9-]. */
-bool peer_phase_is_valid(const char *s);
 
 /* The record for t, as NULL-terminated "key=value" strings (free with strv_free). Returns 0, -EINVAL if a field
  * of t is invalid, -ENOMEM. */

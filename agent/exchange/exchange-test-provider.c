@@ -6,6 +6,7 @@
 #include "exchange-test-provider.h"
 #include "log.h"
 #include "macro.h"
+#include "phase.h"
 #include "secret.h"
 
 /* A self-signed P-256 certificate made for these tests (openssl req -x509 -newkey ec, CN=kubernetes). */
@@ -212,7 +213,7 @@ int exchange_test_provider_new(sd_event *event, const char *node, ExchangeTestPr
         p->event = event ? sd_event_ref(event) : NULL;
         strcpy(p->node, node);
         p->role = "master";
-        p->phase = "ready";
+        p->phase = phase_to_string(PHASE_READY);
         *ret = p;
         return 0;
 }

@@ -206,7 +206,7 @@ static void fetch_ca(LbRole *r)
                 return;
         for (size_t i = 0; i < peer_set_size(r->peers); i++) {
                 const Peer *p = peer_set_get(r->peers, i);
-                if (p->role != ROLE_MASTER || !streq(p->phase, "ready") || p->address.s_addr == 0)
+                if (p->role != ROLE_MASTER || p->phase != PHASE_READY || p->address.s_addr == 0)
                         continue;
                 inet_ntop(AF_INET, &p->address, addr, sizeof addr);
                 if (exchange_client_request(r->client, addr, p->port, &q, on_ca, r, &r->ca_call) < 0)
@@ -222,9 +222,19 @@ void lb_role_update(LbRole *r, const PeerSet *peers)
         fetch_ca(r);
 }
 
-const Lb *lb_role_lb(const LbRole *r)
+Phase lb_role_phase(const LbRole *r)
 {
-        return r->lb;
+        return lb_is_ready(r->lb) ? PHASE_READY : PHASE_CONFIGURING;
+}
+
+const char *lb_role_problem(const LbRole *r)
+{
+        return lb_problem(r->lb);
+}
+
+bool lb_role_holds_vip(const LbRole *r)
+{
+        return lb_holds_vip(r->lb);
 }
 
 int lb_role_new(sd_event *e, Bus *bus, const LbRoleParams *p, LbChanged changed, void *userdata, LbRole **ret)

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "lb.h"
 #include "peer-set.h"
+#include "phase.h"
 
 typedef struct LbRole LbRole;
 
@@ -33,4 +34,8 @@ LbRole *lb_role_free(LbRole *r);
 /* The peers changed: re-render (nothing happens when the result is the same). */
 void lb_role_update(LbRole *r, const PeerSet *peers);
 
-const Lb *lb_role_lb(const LbRole *r);
+/* PHASE_READY once keepalived and HAProxy run with the current files, else PHASE_CONFIGURING. */
+Phase lb_role_phase(const LbRole *r);
+/* What keeps the LB from being ready, in words, or NULL. */
+const char *lb_role_problem(const LbRole *r);
+bool lb_role_holds_vip(const LbRole *r);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <assert.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -23,7 +24,7 @@ struct Bootstrap {
         unsigned preflight_ignore;
 
         NodeState state;
-        BootstrapPhase phase;
+        Phase phase;
         bool busy;          /* an operation is in flight: its completion continues the machine */
         bool timer_due;     /* the scheduled time came */
         BootstrapView view; /* the latest view (pointers valid until the next tick) */
@@ -34,24 +35,6 @@ struct Bootstrap {
         bool preflight_blocking; /* preflight found a blocking problem: re-checked on the timer only */
 };
 
-static const char *const phase_names[_BOOTSTRAP_PHASE_MAX] = {
-        [BOOTSTRAP_PHASE_PREFLIGHT] = "preflight",
-        [BOOTSTRAP_PHASE_CLEANUP] = "cleanup",
-        [BOOTSTRAP_PHASE_WAIT_ENDPOINT] = "waiting-for-endpoint",
-        [BOOTSTRAP_PHASE_ELECTING] = "electing",
-        [BOOTSTRAP_PHASE_WAIT_MASTER] = "waiting-for-master",
-        [BOOTSTRAP_PHASE_INITIALIZING] = "initializing",
-        [BOOTSTRAP_PHASE_JOINING] = "joining",
-        [BOOTSTRAP_PHASE_BACKOFF] = "backoff",
-        [BOOTSTRAP_PHASE_READY] = "ready",
-        [BOOTSTRAP_PHASE_FAILED] = "failed",
-};
-
-const char *bootstrap_phase_to_string(BootstrapPhase p)
-{
-        return p >= 0 && p < _BOOTSTRAP_PHASE_MAX ? phase_names[p] : NULL;
-}
-
 uint64_t bootstrap_backoff_usec(unsigned attempt)
 {
         uint64_t d = BACKOFF_FIRST_USEC;
@@ -61,7 +44,7 @@ uint64_t bootstrap_backoff_usec(unsigned attempt)
         return MIN(d, BACKOFF_MAX_USEC);
 }
 
-BootstrapPhase bootstrap_phase(const Bootstrap *b)
+Phase bootstrap_phase(const Bootstrap *b)
 {
         return b->phase;
 }
@@ -83,7 +66,7 @@ ElectionVote *bootstrap_vote(Bootstrap *b)
 
 static void step(Bootstrap *b);
 
-static void set_phase(Bootstrap *b, BootstrapPhase p, const char *detail)
+static void set_phase(Bootstrap *b, Phase p, const char *detail)
 {
         if (b->phase == p && !detail)
                 return;
@@ -132,14 +115,14 @@ static void attempt_failed(Bootstrap *b, const char *what, int error, const char
                             "%s failed %u times (last: %s); giving up. The journal has kubeadm's output; fix the "
                             "cause, then 'systemctl restart piagent' to try again",
                             what, b->state.attempts, detail ?: strerror(-error));
-                set_phase(b, BOOTSTRAP_PHASE_FAILED, b->problem);
+                set_phase(b, PHASE_FAILED, b->problem);
                 return;
         }
         uint64_t wait = bootstrap_backoff_usec(b->state.attempts);
         set_problem(b, "%s failed (%s); attempt %u of %u, retrying in %llu s after cleaning up", what,
                     detail ?: strerror(-error), b->state.attempts, BOOTSTRAP_MAX_ATTEMPTS,
                     (unsigned long long)(wait / 1000000));
-        set_phase(b, BOOTSTRAP_PHASE_BACKOFF, b->problem);
+        set_phase(b, PHASE_BACKOFF, b->problem);
         schedule(b, wait);
 }
 
@@ -147,7 +130,7 @@ static void after_preflight(Bootstrap *b)
 {
         if (node_state_is_member(&b->state)) {
                 b->problem[0] = 0;
-                set_phase(b, BOOTSTRAP_PHASE_READY,
+                set_phase(b, PHASE_READY,
                           b->state.membership == MEMBERSHIP_INITIALIZED
                                   ? "this node is already part of the cluster (it initialized it): kubeadm init, "
                                     "join and reset are not run again"
@@ -156,10 +139,10 @@ static void after_preflight(Bootstrap *b)
                 return;
         }
         if (b->state.membership == MEMBERSHIP_STARTED) {
-                set_phase(b, BOOTSTRAP_PHASE_CLEANUP, "an earlier kubeadm run did not complete: cleaning up");
+                set_phase(b, PHASE_CLEANUP, "an earlier kubeadm run did not complete: cleaning up");
                 return;
         }
-        set_phase(b, b->role == ROLE_MASTER ? BOOTSTRAP_PHASE_WAIT_ENDPOINT : BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+        set_phase(b, b->role == ROLE_MASTER ? PHASE_WAITING_FOR_ENDPOINT : PHASE_WAITING_FOR_MASTER, NULL);
 }
 
 static void on_preflight_fixed(int error, const char *detail, void *userdata)
@@ -169,7 +152,7 @@ static void on_preflight_fixed(int error, const char *detail, void *userdata)
         b->busy = false;
         if (error < 0) {
                 set_problem(b, "Could not fix the node for Kubernetes: %s", detail ?: strerror(-error));
-                set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
+                set_phase(b, PHASE_PREFLIGHT, b->problem);
                 schedule(b, PREFLIGHT_RETRY);
                 return;
         }
@@ -185,7 +168,7 @@ static void preflight_blocked(Bootstrap *b, const char *what)
         b->preflight_blocking = true;
         if (!again) {
                 set_problem(b, "%s", what);
-                set_phase(b, BOOTSTRAP_PHASE_PREFLIGHT, b->problem);
+                set_phase(b, PHASE_PREFLIGHT, b->problem);
         }
         schedule(b, PREFLIGHT_RETRY);
 }
@@ -235,7 +218,7 @@ static void on_reset(int error, const char *detail, void *userdata)
         if (error < 0) {
                 set_problem(b, "kubeadm reset failed (%s): this node needs a person ('piagent reset')",
                             detail ?: strerror(-error));
-                set_phase(b, BOOTSTRAP_PHASE_FAILED, b->problem);
+                set_phase(b, PHASE_FAILED, b->problem);
                 return;
         }
         b->state.membership = MEMBERSHIP_NONE;
@@ -251,11 +234,11 @@ static void on_endpoint(int error, const char *detail, void *userdata)
         b->busy = false;
         if (error < 0) {
                 /* A TCP connect to the VIP is cheap, and the LBs usually come up within a second or two. */
-                set_phase(b, BOOTSTRAP_PHASE_WAIT_ENDPOINT, NULL);
+                set_phase(b, PHASE_WAITING_FOR_ENDPOINT, NULL);
                 schedule(b, ENDPOINT_RECHECK_USEC);
                 return;
         }
-        set_phase(b, BOOTSTRAP_PHASE_ELECTING, NULL);
+        set_phase(b, PHASE_ELECTING, NULL);
         step(b);
 }
 
@@ -264,7 +247,7 @@ static void on_votes(unsigned granted, void *userdata)
         Bootstrap *b = userdata;
 
         b->busy = false;
-        if (b->phase != BOOTSTRAP_PHASE_ELECTING)
+        if (b->phase != PHASE_ELECTING)
                 return;
         if (!election_has_majority(granted, b->masters)) {
                 /* Said once per change, not every round; the status line says it all the time. */
@@ -282,7 +265,7 @@ static void on_votes(unsigned granted, void *userdata)
         b->problem[0] = 0;
         b->votes_seen = UINT_MAX;
         log_notice("Election: won with %u of %u votes; this master initializes the cluster", granted, b->masters);
-        set_phase(b, BOOTSTRAP_PHASE_INITIALIZING, NULL);
+        set_phase(b, PHASE_INITIALIZING, NULL);
         step(b);
 }
 
@@ -312,7 +295,7 @@ static void do_elect(Bootstrap *b)
         switch (election_decide(b->self_id, b->pinned, b->view.masters, b->view.n_masters)) {
         case ELECTION_JOIN:
                 release_own_vote(b);
-                set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, "a cluster exists: joining it as a control-plane node");
+                set_phase(b, PHASE_WAITING_FOR_MASTER, "a cluster exists: joining it as a control-plane node");
                 step(b);
                 return;
         case ELECTION_WAIT:
@@ -342,13 +325,13 @@ static void on_cni(int error, const char *detail, void *userdata)
                  * nor to run init again: ready (others may join), with the problem, retried from there. */
                 set_problem(b, "Applying the pod network failed (%s); retrying", detail ?: strerror(-error));
                 log_warning("%s", b->problem);
-                set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+                set_phase(b, PHASE_READY, NULL);
                 schedule(b, bootstrap_backoff_usec(2));
                 return;
         }
         bool retried = b->problem[0];
         b->problem[0] = 0;
-        set_phase(b, BOOTSTRAP_PHASE_READY, retried ? "the pod network is applied" : NULL);
+        set_phase(b, PHASE_READY, retried ? "the pod network is applied" : NULL);
 }
 
 static void on_init(int error, const char *detail, void *userdata)
@@ -400,7 +383,7 @@ static void on_join(int error, const char *detail, void *userdata)
         save(b);
         b->problem[0] = 0;
         log_notice("kubeadm join completed: this node is part of the cluster");
-        set_phase(b, BOOTSTRAP_PHASE_READY, NULL);
+        set_phase(b, PHASE_READY, NULL);
 }
 
 static void on_material(int error, const BootstrapMaterial *m, void *userdata)
@@ -420,14 +403,14 @@ static void on_material(int error, const BootstrapMaterial *m, void *userdata)
         }
         if (error == -EAGAIN) {
                 /* The master asked is not ready (any more): wait for one, no attempt used. */
-                set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+                set_phase(b, PHASE_WAITING_FOR_MASTER, NULL);
                 b->fetch_gated = true;
                 schedule(b, RECHECK_USEC);
                 return;
         }
         if (error < 0) {
                 log_warning_errno(error, "Could not get join material, retrying: %m");
-                set_phase(b, BOOTSTRAP_PHASE_WAIT_MASTER, NULL);
+                set_phase(b, PHASE_WAITING_FOR_MASTER, NULL);
                 b->fetch_gated = true;
                 schedule(b, bootstrap_backoff_usec(1));
                 return;
@@ -445,7 +428,7 @@ static void do_fetch(Bootstrap *b)
 {
         int r;
 
-        set_phase(b, BOOTSTRAP_PHASE_JOINING, NULL);
+        set_phase(b, PHASE_JOINING, NULL);
         b->busy = true;
         r = b->ops->fetch_material(b->userdata, b->role == ROLE_MASTER, on_material, b);
         if (r < 0)
@@ -459,27 +442,27 @@ static void step(Bootstrap *b)
         if (b->busy)
                 return;
         switch (b->phase) {
-        case BOOTSTRAP_PHASE_PREFLIGHT:
+        case PHASE_PREFLIGHT:
                 if (b->preflight_blocking && !b->timer_due)
                         return;
                 do_preflight(b);
                 return;
-        case BOOTSTRAP_PHASE_CLEANUP:
+        case PHASE_CLEANUP:
                 b->busy = true;
                 r = b->ops->kubeadm_reset(b->userdata, on_reset, b);
                 if (r < 0)
                         on_reset(r, NULL, b);
                 return;
-        case BOOTSTRAP_PHASE_WAIT_ENDPOINT:
+        case PHASE_WAITING_FOR_ENDPOINT:
                 b->busy = true;
                 r = b->ops->probe_endpoint(b->userdata, on_endpoint, b);
                 if (r < 0)
                         on_endpoint(r, NULL, b);
                 return;
-        case BOOTSTRAP_PHASE_ELECTING:
+        case PHASE_ELECTING:
                 do_elect(b);
                 return;
-        case BOOTSTRAP_PHASE_WAIT_MASTER:
+        case PHASE_WAITING_FOR_MASTER:
                 if (b->fetch_gated && !b->timer_due)
                         return;
                 b->fetch_gated = false;
@@ -488,22 +471,22 @@ static void step(Bootstrap *b)
                 else
                         schedule(b, RECHECK_USEC);
                 return;
-        case BOOTSTRAP_PHASE_INITIALIZING:
+        case PHASE_INITIALIZING:
                 do_init(b);
                 return;
-        case BOOTSTRAP_PHASE_JOINING:
+        case PHASE_JOINING:
                 if (b->fetch_gated && !b->timer_due)
                         return;
                 b->fetch_gated = false;
                 do_fetch(b);
                 return;
-        case BOOTSTRAP_PHASE_BACKOFF:
+        case PHASE_BACKOFF:
                 if (!b->timer_due)
                         return;
-                set_phase(b, BOOTSTRAP_PHASE_CLEANUP, "cleaning up before the next attempt");
+                set_phase(b, PHASE_CLEANUP, "cleaning up before the next attempt");
                 step(b);
                 return;
-        case BOOTSTRAP_PHASE_READY:
+        case PHASE_READY:
                 /* A failed CNI apply is retried from here. */
                 if (b->problem[0] && b->timer_due && b->state.membership == MEMBERSHIP_INITIALIZED) {
                         b->busy = true;
@@ -512,9 +495,17 @@ static void step(Bootstrap *b)
                                 on_cni(r, NULL, b);
                 }
                 return;
-        case BOOTSTRAP_PHASE_FAILED:
+        case PHASE_FAILED:
                 return;
-        case _BOOTSTRAP_PHASE_MAX:
+        case PHASE_STARTING:
+        case PHASE_CONFIG_ERROR:
+        case PHASE_CONFIGURED:
+        case PHASE_DISCOVERING:
+        case PHASE_CONFIGURING:
+        case PHASE_OTHER:
+        case _PHASE_MAX:
+        case _PHASE_INVALID:
+                assert(!"not a phase of the bootstrap");
                 return;
         }
 }
@@ -556,7 +547,7 @@ int bootstrap_new(const BootstrapOps *ops, void *userdata, const Config *config,
         snprintf(b->self_id, sizeof b->self_id, "%s", self_id);
         b->state = *state;
         b->state.role = config->role;
-        b->phase = BOOTSTRAP_PHASE_PREFLIGHT;
+        b->phase = PHASE_PREFLIGHT;
         b->votes_seen = UINT_MAX;
         *ret = b;
         return 0;

@@ -15,21 +15,11 @@
 #include "config.h"
 #include "election.h"
 #include "node-state.h"
+#include "phase.h"
 #include "preflight.h"
 
-typedef enum BootstrapPhase {
-        BOOTSTRAP_PHASE_PREFLIGHT,
-        BOOTSTRAP_PHASE_CLEANUP,       /* kubeadm reset -f after an interrupted attempt */
-        BOOTSTRAP_PHASE_WAIT_ENDPOINT, /* master: VIP:api_port does not accept connections yet */
-        BOOTSTRAP_PHASE_ELECTING,      /* master: deciding who initializes */
-        BOOTSTRAP_PHASE_WAIT_MASTER,   /* waiting for a ready master to hand out join material */
-        BOOTSTRAP_PHASE_INITIALIZING,  /* kubeadm init running */
-        BOOTSTRAP_PHASE_JOINING,       /* fetching join material / kubeadm join running */
-        BOOTSTRAP_PHASE_BACKOFF,       /* a failed attempt, waiting before the next */
-        BOOTSTRAP_PHASE_READY,
-        BOOTSTRAP_PHASE_FAILED, /* needs a person: the reason is in bootstrap_problem() */
-        _BOOTSTRAP_PHASE_MAX,
-} BootstrapPhase;
+/* The machine's states are the published phases of a master or worker (phase.h): PHASE_PREFLIGHT up to
+ * PHASE_BACKOFF, PHASE_READY and PHASE_FAILED. */
 
 /* How an operation ended: 0, or a negative errno; detail: words for the journal (may be NULL). */
 typedef void (*BootstrapDone)(int error, const char *detail, void *userdata);
@@ -67,7 +57,7 @@ typedef struct BootstrapOps {
         /* Call bootstrap_tick() after usec (replacing an earlier request). */
         int (*schedule)(void *userdata, uint64_t usec);
         /* The phase changed (for STATUS=, TXT and the journal). */
-        void (*phase_changed)(void *userdata, BootstrapPhase phase, const char *detail);
+        void (*phase_changed)(void *userdata, Phase phase, const char *detail);
 } BootstrapOps;
 
 /* What the node sees of the other masters, refreshed by the caller before each tick. */
@@ -94,10 +84,9 @@ void bootstrap_timer(Bootstrap *b, const BootstrapView *view);
 ElectionVote *bootstrap_vote(Bootstrap *b);
 void bootstrap_save(Bootstrap *b);
 
-BootstrapPhase bootstrap_phase(const Bootstrap *b);
+Phase bootstrap_phase(const Bootstrap *b);
 const char *bootstrap_problem(const Bootstrap *b);
 const NodeState *bootstrap_state(const Bootstrap *b);
-const char *bootstrap_phase_to_string(BootstrapPhase p);
 
 /* Backoff before attempt n (1-based): 5 s, 10 s, 20 s … capped at 5 min. */
 uint64_t bootstrap_backoff_usec(unsigned attempt);

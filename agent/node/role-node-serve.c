@@ -20,7 +20,7 @@ static void provider_status(void *userdata, ExchangeStatus *ret)
 
         *ret = (ExchangeStatus){.node = r->self_id,
                                 .role = role_to_string(r->config->role),
-                                .phase = node_role_phase(r),
+                                .phase = phase_to_string(node_role_phase(r)),
                                 .version = PIAGENT_VERSION};
 }
 
@@ -58,7 +58,7 @@ static int provider_join(void *userdata, ExchangeCall *call, const char *node, E
         JoinRequest *j;
         int q;
 
-        if (!r->bootstrap || bootstrap_phase(r->bootstrap) != BOOTSTRAP_PHASE_READY)
+        if (!r->bootstrap || bootstrap_phase(r->bootstrap) != PHASE_READY)
                 return -EAGAIN;
         /* The configuration API for upload-certs: from the kubeadm version seen at bootstrap; a master that is
          * ready since a reboot asks kubeadm again on its own next run, until then the newest API. */

@@ -35,14 +35,14 @@ static void build_view(NodeRole *r)
                 const Peer *p = peer_set_get(r->peers, i);
                 if (p->role != ROLE_MASTER || streq(p->id, r->self_id))
                         continue;
-                bool ready = streq(p->phase, "ready");
+                bool ready = p->phase == PHASE_READY;
                 r->masters[n++] = (ElectionPeer){.id = p->id, .initialized = ready};
                 r->view.ready_master = r->view.ready_master || ready;
                 /* A candidate running kubeadm init keeps the vote this node gave it (it asks for no votes then).
                  * A campaigning candidate renews its vote by asking again every round; "electing" alone is no
                  * renewal: a master that deferred to a lower one stays "electing", and the votes it once got
                  * must lapse (with five masters they would otherwise block the lower one for good). */
-                if (r->bootstrap && streq(p->phase, "initializing"))
+                if (r->bootstrap && p->phase == PHASE_INITIALIZING)
                         election_candidate_seen(bootstrap_vote(r->bootstrap), p->id, event_now_usec(r->event));
         }
         r->view.masters = r->masters;
@@ -203,7 +203,7 @@ static const Peer *pick_ready_master(NodeRole *r)
 
         for (size_t i = 0; r->peers && i < peer_set_size(r->peers) && n < MAX_MASTERS; i++) {
                 const Peer *p = peer_set_get(r->peers, i);
-                if (p->role == ROLE_MASTER && streq(p->phase, "ready") && p->address.s_addr != 0 &&
+                if (p->role == ROLE_MASTER && p->phase == PHASE_READY && p->address.s_addr != 0 &&
                     !streq(p->id, r->self_id))
                         ready[n++] = p;
         }
@@ -551,15 +551,14 @@ static int op_schedule(void *userdata, uint64_t usec)
         return sd_event_add_time_relative(r->event, &r->timer, CLOCK_MONOTONIC, usec, 0, on_timer, r);
 }
 
-static void op_phase_changed(void *userdata, BootstrapPhase phase, const char *detail)
+static void op_phase_changed(void *userdata, Phase phase, const char *detail)
 {
         NodeRole *r = userdata;
 
-        if (phase == BOOTSTRAP_PHASE_FAILED || phase == BOOTSTRAP_PHASE_PREFLIGHT)
-                log_error("%s: %s", bootstrap_phase_to_string(phase),
-                          strempty(detail ?: bootstrap_problem(r->bootstrap)));
+        if (phase == PHASE_FAILED || phase == PHASE_PREFLIGHT)
+                log_error("%s: %s", phase_to_string(phase), strempty(detail ?: bootstrap_problem(r->bootstrap)));
         else if (detail)
-                log_notice("%s: %s", bootstrap_phase_to_string(phase), detail);
+                log_notice("%s: %s", phase_to_string(phase), detail);
         r->changed(r->userdata);
 }
 
@@ -581,11 +580,11 @@ static const BootstrapOps node_ops = {
 
 /* ---- lifecycle ---- */
 
-const char *node_role_phase(const NodeRole *r)
+Phase node_role_phase(const NodeRole *r)
 {
         if (r->broken_state || !r->bootstrap)
-                return "failed";
-        return bootstrap_phase_to_string(bootstrap_phase(r->bootstrap));
+                return PHASE_FAILED;
+        return bootstrap_phase(r->bootstrap);
 }
 
 const char *node_role_problem(const NodeRole *r)

@@ -36,6 +36,6 @@ void node_role_start(NodeRole *r, const PeerSet *peers);
 /* The peers changed. */
 void node_role_update(NodeRole *r, const PeerSet *peers);
 
-/* The phase as published ("preflight", "electing", "ready"...), and the current problem in words or NULL. */
-const char *node_role_phase(const NodeRole *r);
+/* The phase (PHASE_PREFLIGHT ... PHASE_FAILED), and the current problem in words or NULL. */
+Phase node_role_phase(const NodeRole *r);
 const char *node_role_problem(const NodeRole *r);

@@ -32,7 +32,7 @@ typedef struct World {
         unsigned saves;
         uint64_t scheduled;
         bool joined_reported, joined_success;
-        BootstrapPhase last_phase;
+        Phase last_phase;
         unsigned phase_reports; /* phase_changed calls with a detail (what the journal gets) */
 } World;
 
@@ -141,7 +141,7 @@ static int op_schedule(void *u, uint64_t usec)
         return 0;
 }
 
-static void op_phase(void *u, BootstrapPhase p, const char *detail)
+static void op_phase(void *u, Phase p, const char *detail)
 {
         ((World *)u)->last_phase = p;
         if (detail)
@@ -223,7 +223,7 @@ static void bootstrap__cni_fails__ready_with_problem_retried_no_second_init(void
         bootstrap_tick(b, &v);
         assert_log(&w, (const char *[]){"votes", "init", "cni", NULL});
         assert_int_equal(w.saved.membership, MEMBERSHIP_INITIALIZED);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_non_null(strstr(strempty(bootstrap_problem(b)), "no manifest for cni=calico"));
 
         /* Peers changing is no reason to apply again; the timer is. */
@@ -236,7 +236,7 @@ static void bootstrap__cni_fails__ready_with_problem_retried_no_second_init(void
         bootstrap_timer(b, &v);
         assert_log(&w, (const char *[]){"votes", "init", "cni", "cni", "cni", NULL});
         assert_null(bootstrap_problem(b));
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_int_equal(w.saved.membership, MEMBERSHIP_INITIALIZED);
 
         bootstrap_timer(b, &v);
@@ -250,11 +250,11 @@ static void bootstrap__worker__waits_for_master_then_joins(void **state)
         Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
 
         bootstrap_tick(b, &(BootstrapView){});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_WAIT_MASTER);
+        assert_int_equal(bootstrap_phase(b), PHASE_WAITING_FOR_MASTER);
         assert_int_equal(w.n_log, 0);
 
         bootstrap_tick(b, &(BootstrapView){.ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_log(&w, (const char *[]){"material worker", "join", NULL});
         assert_int_equal(w.saved.membership, MEMBERSHIP_JOINED);
         assert_true(w.joined_reported && w.joined_success);
@@ -268,7 +268,7 @@ static void bootstrap__lowest_master_with_majority__initializes_once(void **stat
 
         w.votes = 2;
         bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_log(&w, (const char *[]){"votes", "init", "cni", NULL});
         assert_int_equal(w.saved.membership, MEMBERSHIP_INITIALIZED);
 
@@ -289,7 +289,7 @@ static void bootstrap__candidate_steps_down__own_vote_freed_others_kept(void **s
         const BootstrapView v = {.masters = three, .n_masters = 3};
 
         bootstrap_tick(b, &v);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_int_equal(bootstrap_phase(b), PHASE_ELECTING);
         assert_log(&w, (const char *[]){NULL}); /* waits: no vote round, no kubeadm */
         assert_string_equal(w.saved.vote.candidate, "");
         assert_string_equal(bootstrap_vote(b)->candidate, "");
@@ -299,7 +299,7 @@ static void bootstrap__candidate_steps_down__own_vote_freed_others_kept(void **s
         st.vote = (ElectionVote){.candidate = "m-1", .last_seen_usec = 5};
         b = start(&w, "role=master\n", "m-2", st);
         bootstrap_tick(b, &v);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_int_equal(bootstrap_phase(b), PHASE_ELECTING);
         assert_string_equal(bootstrap_vote(b)->candidate, "m-1");
         assert_int_equal(w.saves, 0);
         bootstrap_free(b);
@@ -312,7 +312,7 @@ static void bootstrap__minority_of_votes__no_init(void **state)
 
         w.votes = 1;
         bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_int_equal(bootstrap_phase(b), PHASE_ELECTING);
         assert_string_equal(strempty(bootstrap_problem(b)), "1 of 3 votes, 2 needed: waiting to see more masters");
         bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
         assert_log(&w, (const char *[]){"votes", "votes", NULL});
@@ -332,11 +332,11 @@ static void bootstrap__endpoint_down__master_waits(void **state)
         w.endpoint_up = false;
         w.votes = 3;
         bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_WAIT_ENDPOINT);
+        assert_int_equal(bootstrap_phase(b), PHASE_WAITING_FOR_ENDPOINT);
         assert_int_equal(w.n_log, 0);
         w.endpoint_up = true;
         bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         bootstrap_free(b);
 }
 
@@ -347,11 +347,11 @@ static void bootstrap__higher_master__joins_initialized_cluster_as_control_plane
         ElectionPeer inited[] = {{.id = "m-1", .initialized = true}, {.id = "m-2"}};
 
         bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_ELECTING);
+        assert_int_equal(bootstrap_phase(b), PHASE_ELECTING);
         assert_int_equal(w.n_log, 0);
 
         bootstrap_tick(b, &(BootstrapView){.masters = inited, .n_masters = 2, .ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_log(&w, (const char *[]){"material control-plane", "join control-plane", NULL});
         assert_int_equal(w.saved.membership, MEMBERSHIP_JOINED);
         bootstrap_free(b);
@@ -364,14 +364,14 @@ static void bootstrap__member_after_reboot__never_runs_kubeadm(void **state)
 
         w.votes = 3;
         bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3, .ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_int_equal(w.n_log, 0);
         bootstrap_free(b);
 
         World w2 = healthy();
         b = start(&w2, "role=worker\n", "w-1", (NodeState){.membership = MEMBERSHIP_JOINED});
         bootstrap_tick(b, &(BootstrapView){.ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_int_equal(w2.n_log, 0);
         bootstrap_free(b);
 }
@@ -383,7 +383,7 @@ static void bootstrap__interrupted_attempt__reset_first(void **state)
 
         bootstrap_tick(b, &(BootstrapView){.ready_master = true});
         assert_log(&w, (const char *[]){"reset", "material worker", "join", NULL});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         bootstrap_free(b);
 }
 
@@ -396,17 +396,17 @@ static void bootstrap__init_fails_once__cleanup_backoff_retry(void **state)
         w.votes = 2;
         w.init_results[0] = -EIO;
         bootstrap_tick(b, &v);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_BACKOFF);
+        assert_int_equal(bootstrap_phase(b), PHASE_BACKOFF);
         assert_int_equal(w.saved.attempts, 1);
         assert_int_equal(w.scheduled, bootstrap_backoff_usec(1));
         assert_non_null(strstr(bootstrap_problem(b), "kubeadm init failed (exited with status 1); attempt 1 of 6"));
 
         /* A view change during the backoff does not cut it short. */
         bootstrap_tick(b, &v);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_BACKOFF);
+        assert_int_equal(bootstrap_phase(b), PHASE_BACKOFF);
 
         bootstrap_timer(b, &v);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_log(&w, (const char *[]){"votes", "init", "reset", "votes", "init", "cni", NULL});
         assert_int_equal(w.saved.attempts, 0);
         bootstrap_free(b);
@@ -422,10 +422,10 @@ static void bootstrap__join_keeps_failing__gives_up_with_reason(void **state)
                 w.join_results[i] = -EIO;
         bootstrap_tick(b, &v);
         for (unsigned i = 1; i < BOOTSTRAP_MAX_ATTEMPTS; i++) {
-                assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_BACKOFF);
+                assert_int_equal(bootstrap_phase(b), PHASE_BACKOFF);
                 bootstrap_timer(b, &v);
         }
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_FAILED);
+        assert_int_equal(bootstrap_phase(b), PHASE_FAILED);
         assert_int_equal(w.n_join, BOOTSTRAP_MAX_ATTEMPTS);
         assert_non_null(strstr(bootstrap_problem(b), "kubeadm join failed 6 times"));
         assert_non_null(strstr(bootstrap_problem(b), "systemctl restart piagent"));
@@ -440,7 +440,7 @@ static void bootstrap__blocking_preflight__stops_before_kubeadm(void **state)
 
         w.facts.memory_cgroup = false;
         bootstrap_tick(b, &(BootstrapView){.ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_PREFLIGHT);
+        assert_int_equal(bootstrap_phase(b), PHASE_PREFLIGHT);
         assert_non_null(strstr(bootstrap_problem(b), "cgroup_enable=memory"));
         assert_int_equal(w.n_log, 0);
         assert_int_equal(w.phase_reports, 1);
@@ -449,11 +449,11 @@ static void bootstrap__blocking_preflight__stops_before_kubeadm(void **state)
         bootstrap_tick(b, &(BootstrapView){.ready_master = true});
         bootstrap_timer(b, &(BootstrapView){.ready_master = true});
         assert_int_equal(w.phase_reports, 1);
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_PREFLIGHT);
+        assert_int_equal(bootstrap_phase(b), PHASE_PREFLIGHT);
 
         w.facts.memory_cgroup = true;
         bootstrap_timer(b, &(BootstrapView){.ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         bootstrap_free(b);
 }
 
@@ -480,7 +480,7 @@ static void bootstrap__ticket_busy__asks_again_on_timer_only(void **state)
         w.material_error = -EBUSY;
         bootstrap_tick(b, &v);
         assert_log(&w, (const char *[]){"material control-plane", NULL});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_JOINING);
+        assert_int_equal(bootstrap_phase(b), PHASE_JOINING);
         assert_true(w.scheduled <= 1000000);
         bootstrap_tick(b, &v);
         bootstrap_tick(b, &v);
@@ -491,7 +491,7 @@ static void bootstrap__ticket_busy__asks_again_on_timer_only(void **state)
         bootstrap_timer(b, &v);
         assert_log(&w, (const char *[]){"material control-plane", "material control-plane", "material control-plane",
                                         "join control-plane", NULL});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_READY);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
         assert_int_equal(w.saved.attempts, 0);
         bootstrap_free(b);
 }
@@ -503,7 +503,7 @@ static void bootstrap__no_master_ready__no_attempt_counted(void **state)
 
         w.material_error = -EAGAIN;
         bootstrap_tick(b, &(BootstrapView){.ready_master = true});
-        assert_int_equal(bootstrap_phase(b), BOOTSTRAP_PHASE_WAIT_MASTER);
+        assert_int_equal(bootstrap_phase(b), PHASE_WAITING_FOR_MASTER);
         assert_int_equal(w.saved.attempts, 0);
         assert_int_equal(w.n_join, 0);
         bootstrap_free(b);

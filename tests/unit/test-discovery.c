@@ -173,7 +173,7 @@ static void start(Ctx *c, Role role)
                 .hostname = "master-000001",
                 .tag = TAG,
                 .role = role,
-                .phase = "discovering",
+                .phase = PHASE_DISCOVERING,
                 .ifindex = 2,
                 .port = 9470,
         };
@@ -219,8 +219,13 @@ static void discovery_start__self__published_and_browsing(void **state)
 static void discovery_start__invalid_self__einval(void **state)
 {
         Ctx *c = *state;
-        DiscoverySelf self = {
-                .id = SELF, .hostname = "ok", .tag = TAG, .role = ROLE_LB, .phase = "x", .ifindex = 2, .port = 1};
+        DiscoverySelf self = {.id = SELF,
+                              .hostname = "ok",
+                              .tag = TAG,
+                              .role = ROLE_LB,
+                              .phase = PHASE_CONFIGURED,
+                              .ifindex = 2,
+                              .port = 1};
 
         self.ifindex = 0;
         assert_int_equal(discovery_start(c->d, &self), -EINVAL);
@@ -230,6 +235,8 @@ static void discovery_start__invalid_self__einval(void **state)
         assert_int_equal(discovery_start(c->d, &self), -EINVAL);
         self.hostname = "ok", self.role = _ROLE_INVALID;
         assert_int_equal(discovery_start(c->d, &self), -EINVAL);
+        self.role = ROLE_LB, self.phase = PHASE_OTHER; /* a word only a peer may publish */
+        assert_int_equal(discovery_start(c->d, &self), -EINVAL);
         assert_int_equal(fake.n_publish, 0);
 }
 
@@ -237,15 +244,16 @@ static void discovery_set_phase__started__txt_updated(void **state)
 {
         Ctx *c = *state;
 
-        assert_int_equal(discovery_set_phase(c->d, "configured"), 0); /* not started: nothing to publish */
+        assert_int_equal(discovery_set_phase(c->d, PHASE_CONFIGURED), 0); /* not started: nothing to publish */
         assert_int_equal(fake.n_publish, 0);
         start(c, ROLE_LB);
-        assert_int_equal(discovery_set_phase(c->d, "discovering"), 0); /* unchanged */
+        assert_int_equal(discovery_set_phase(c->d, PHASE_DISCOVERING), 0); /* unchanged */
         assert_int_equal(fake.n_publish, 1);
-        assert_int_equal(discovery_set_phase(c->d, "waiting-for-vip"), 0);
+        assert_int_equal(discovery_set_phase(c->d, PHASE_CONFIGURING), 0);
         assert_int_equal(fake.n_publish, 2);
-        assert_string_equal(fake.txt, "v=1 tag=" TAG " role=lb phase=waiting-for-vip id=" SELF " ");
-        assert_int_equal(discovery_set_phase(c->d, "Bad"), -EINVAL);
+        assert_string_equal(fake.txt, "v=1 tag=" TAG " role=lb phase=configuring id=" SELF " ");
+        assert_int_equal(discovery_set_phase(c->d, PHASE_OTHER), -EINVAL);
+        assert_int_equal(discovery_set_phase(c->d, _PHASE_MAX), -EINVAL);
 }
 
 static void discovery_found__valid_peer__added_and_logged_once(void **state)
@@ -394,7 +402,7 @@ static void discovery_start__other_tag__peers_forgotten(void **state)
                               .hostname = "master-000001",
                               .tag = OTHER,
                               .role = ROLE_MASTER,
-                              .phase = "configured",
+                              .phase = PHASE_CONFIGURED,
                               .ifindex = 2,
                               .port = 9470};
 

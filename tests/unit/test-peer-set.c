@@ -21,7 +21,9 @@ static PeerTxt txt(const char *id, Role role, const char *phase)
         PeerTxt t = {.version = 1, .tag = TAG, .role = role};
 
         snprintf(t.id, sizeof t.id, "%s", id);
-        snprintf(t.phase, sizeof t.phase, "%s", phase);
+        t.phase = phase_from_string(phase); /* as peer_txt_parse() does */
+        if (t.phase == PHASE_OTHER)
+                snprintf(t.phase_other, sizeof t.phase_other, "%s", phase);
         return t;
 }
 
@@ -52,7 +54,7 @@ static void peer_set_update__new_peer__added_with_fields(void **state)
         assert_string_equal(p->service, "master-000002");
         assert_string_equal(p->hostname, "master-000002");
         assert_int_equal(p->role, ROLE_MASTER);
-        assert_string_equal(p->phase, "discovering");
+        assert_int_equal(p->phase, PHASE_DISCOVERING);
         assert_string_equal(inet_ntop(AF_INET, &p->address, a, sizeof a), "10.77.0.12");
         assert_int_equal(p->port, 9470);
         assert_int_equal(p->first_seen_usec, 100);
@@ -129,6 +131,11 @@ static void peer_set_update__invalid__einval(void **state)
         t = txt("027700000001", _ROLE_MAX, "x");
         assert_int_equal(peer_set_update(s, &u, 0, &c), -EINVAL);
         t = txt("027700000001", ROLE_LB, "");
+        assert_int_equal(peer_set_update(s, &u, 0, &c), -EINVAL);
+        t = txt("027700000001", ROLE_LB, "x");
+        t.phase_other[0] = 0; /* PHASE_OTHER without its word */
+        assert_int_equal(peer_set_update(s, &u, 0, &c), -EINVAL);
+        t.phase = _PHASE_MAX;
         assert_int_equal(peer_set_update(s, &u, 0, &c), -EINVAL);
         assert_int_equal(peer_set_size(s), 0);
         peer_set_free(s);
@@ -217,7 +224,7 @@ static void peer_set_update__full__enospc(void **state)
         }
         assert_int_equal(update(s, "extra", "02ffffffffff", ROLE_WORKER, "x", "10.77.0.10", 0, &c), -ENOSPC);
         /* Existing peers can still be updated. */
-        assert_int_equal(update(s, "n7", "027700000007", ROLE_WORKER, "y", "10.77.0.10", 1, &c), 0);
+        assert_int_equal(update(s, "n7", "027700000007", ROLE_WORKER, "ready", "10.77.0.10", 1, &c), 0);
         assert_int_equal(c, PEER_CHANGE_PHASE);
         assert_int_equal(peer_set_size(s), PEER_SET_MAX);
         peer_set_free(s);

@@ -58,13 +58,13 @@ static void peer_txt_parse__valid__accepted(void **state)
         assert_int_equal(p.t.version, 1);
         assert_string_equal(p.t.tag, TAG);
         assert_int_equal(p.t.role, ROLE_MASTER);
-        assert_string_equal(p.t.phase, "discovering");
+        assert_int_equal(p.t.phase, PHASE_DISCOVERING);
         assert_string_equal(p.t.id, ID);
 }
 
 static void peer_txt_encode__roundtrip__same_fields(void **state)
 {
-        PeerTxt t = {.version = 1, .tag = TAG, .role = ROLE_LB, .phase = "configured", .id = "b827eb0a1b2c"};
+        PeerTxt t = {.version = 1, .tag = TAG, .role = ROLE_LB, .phase = PHASE_CONFIGURED, .id = "b827eb0a1b2c"};
         char **l = NULL;
         TxtItem it[8];
         Parsed p = {};
@@ -85,14 +85,14 @@ static void peer_txt_encode__roundtrip__same_fields(void **state)
         assert_int_equal(p.t.version, t.version);
         assert_string_equal(p.t.tag, t.tag);
         assert_int_equal(p.t.role, t.role);
-        assert_string_equal(p.t.phase, t.phase);
+        assert_int_equal(p.t.phase, t.phase);
         assert_string_equal(p.t.id, t.id);
         strv_free(l);
 }
 
 static void peer_txt_vip__lb_holding_vip__roundtrip_and_strict(void **state)
 {
-        PeerTxt t = {.version = 1, .tag = TAG, .role = ROLE_LB, .phase = "ready", .id = ID, .vip = true};
+        PeerTxt t = {.version = 1, .tag = TAG, .role = ROLE_LB, .phase = PHASE_READY, .id = ID, .vip = true};
         char **l = NULL;
         TxtItem it[8];
         Parsed p = {};
@@ -119,7 +119,7 @@ static void peer_txt_vip__lb_holding_vip__roundtrip_and_strict(void **state)
 
 static void peer_txt_encode__invalid_fields__einval(void **state)
 {
-        const PeerTxt good = {.version = 1, .tag = TAG, .role = ROLE_WORKER, .phase = "x", .id = ID};
+        const PeerTxt good = {.version = 1, .tag = TAG, .role = ROLE_WORKER, .phase = PHASE_JOINING, .id = ID};
         PeerTxt t;
         char **l = NULL;
 
@@ -129,7 +129,10 @@ static void peer_txt_encode__invalid_fields__einval(void **state)
         assert_int_equal(peer_txt_encode(&t, &l), -EINVAL);
         t = good, t.role = _ROLE_INVALID;
         assert_int_equal(peer_txt_encode(&t, &l), -EINVAL);
-        t = good, t.phase[0] = 0;
+        t = good, t.phase = _PHASE_MAX;
+        assert_int_equal(peer_txt_encode(&t, &l), -EINVAL);
+        t = good, t.phase = PHASE_OTHER; /* a peer's word, never this node's own */
+        snprintf(t.phase_other, sizeof t.phase_other, "x");
         assert_int_equal(peer_txt_encode(&t, &l), -EINVAL);
         t = good, t.id[3] = 'g';
         assert_int_equal(peer_txt_encode(&t, &l), -EINVAL);
@@ -313,12 +316,28 @@ static void peer_txt_parse__bad_phase__rejected(void **state)
                         "bad value for 'phase': 'abcdefghijklmnopqrstuvwxyz012345...'");
 }
 
-static void peer_txt_parse__unknown_phase__accepted_as_text(void **state)
+static void peer_txt_parse__unknown_phase__other_with_word(void **state)
 {
         Parsed p = PARSE("v=1", "tag=" TAG, "role=lb", "id=" ID, "phase=some-future-phase");
 
         assert_int_equal(p.r, 0);
-        assert_string_equal(p.t.phase, "some-future-phase");
+        assert_int_equal(p.t.phase, PHASE_OTHER);
+        assert_string_equal(p.t.phase_other, "some-future-phase");
+        assert_string_equal(phase_word(p.t.phase, p.t.phase_other), "some-future-phase");
+}
+
+static void peer_txt_parse__every_phase__parsed_to_its_enum(void **state)
+{
+        for (Phase ph = 0; ph < _PHASE_MAX; ph++) {
+                char item[64];
+                if (!phase_to_string(ph))
+                        continue;
+                snprintf(item, sizeof item, "phase=%s", phase_to_string(ph));
+                Parsed p = PARSE("v=1", "tag=" TAG, "role=master", "id=" ID, item);
+                assert_int_equal(p.r, 0);
+                assert_int_equal(p.t.phase, ph);
+                assert_string_equal(p.t.phase_other, "");
+        }
 }
 
 static void peer_txt_parse__bad_id__rejected(void **state)
@@ -351,16 +370,6 @@ static void peer_txt_parse__reason_buffer_small__truncated_safely(void **state)
         assert_int_equal(peer_txt_parse(it, 3, TAG, &t, &verdict, NULL, 0), -EBADMSG);
 }
 
-static void peer_phase_is_valid__cases__expected(void **state)
-{
-        assert_true(peer_phase_is_valid("discovering"));
-        assert_true(peer_phase_is_valid("config-error"));
-        assert_false(peer_phase_is_valid(NULL));
-        assert_false(peer_phase_is_valid(""));
-        assert_false(peer_phase_is_valid("Discovering"));
-        assert_false(peer_phase_is_valid("abcdefghijklmnopqrstuvwxyz0123456"));
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -383,10 +392,10 @@ int main(void)
                 cmocka_unit_test(peer_txt_parse__no_expected_tag__other_cluster),
                 cmocka_unit_test(peer_txt_parse__bad_role__rejected),
                 cmocka_unit_test(peer_txt_parse__bad_phase__rejected),
-                cmocka_unit_test(peer_txt_parse__unknown_phase__accepted_as_text),
+                cmocka_unit_test(peer_txt_parse__unknown_phase__other_with_word),
+                cmocka_unit_test(peer_txt_parse__every_phase__parsed_to_its_enum),
                 cmocka_unit_test(peer_txt_parse__bad_id__rejected),
                 cmocka_unit_test(peer_txt_parse__reason_buffer_small__truncated_safely),
-                cmocka_unit_test(peer_phase_is_valid__cases__expected),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

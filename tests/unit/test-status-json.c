@@ -19,7 +19,7 @@
 
 static void add(PeerSet *s, const char *service, const char *id, Role role, const char *addr, uint64_t seen)
 {
-        PeerTxt t = {.version = 1, .tag = TAG, .role = role, .phase = "discovering"};
+        PeerTxt t = {.version = 1, .tag = TAG, .role = role, .phase = PHASE_DISCOVERING};
         PeerUpdate u = {.service = service, .hostname = service, .txt = &t, .port = 9470};
         unsigned c;
 
