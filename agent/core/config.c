@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 
@@ -443,6 +444,7 @@ static int config_new_defaults(Config **ret)
 
         if (!c)
                 return -ENOMEM;
+        c->n_ref = 1;
         c->role = _ROLE_INVALID;
         c->cluster = strdup("piagent");
         if (!c->cluster)
@@ -603,9 +605,21 @@ int config_parse(const char *role_txt, size_t role_size, const char *cluster_txt
         return 0;
 }
 
-Config *config_free(Config *c)
+Config *config_ref(Config *c)
+{
+        if (c) {
+                assert(c->n_ref > 0);
+                c->n_ref++;
+        }
+        return c;
+}
+
+Config *config_unref(Config *c)
 {
         if (!c)
+                return NULL;
+        assert(c->n_ref > 0);
+        if (--c->n_ref > 0)
                 return NULL;
         free(c->hostname);
         free(c->interface);

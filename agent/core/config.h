@@ -56,7 +56,11 @@ typedef struct ConfigSource {
         unsigned line;
 } ConfigSource;
 
+/* A parsed configuration: read-only once config_parse() returns it, and reference-counted, so that every holder
+ * that keeps it (the manager, each running role) takes its own reference and the last one frees it. */
 typedef struct Config {
+        unsigned n_ref;
+
         Role role;
         char *hostname;  /* NULL: "<role>-<last 6 hex of the MAC>" */
         char *interface; /* NULL: the interface of the default route, else the first Ethernet one */
@@ -87,12 +91,15 @@ const char *config_key_to_string(ConfigKey k);
 int config_parse(const char *role_txt, size_t role_size, const char *cluster_txt, size_t cluster_size, DiagList *diags,
                  Config **ret);
 
-Config *config_free(Config *c);
-static inline void config_freep(Config **c)
+/* A new reference to c (NULL passes through). */
+Config *config_ref(Config *c);
+/* Drops a reference; the last one frees c (wiping the secret). Returns NULL. */
+Config *config_unref(Config *c);
+static inline void config_unrefp(Config **c)
 {
-        config_free(*c);
+        config_unref(*c);
 }
-#define _cleanup_config_ _cleanup_(config_freep)
+#define _cleanup_config_ _cleanup_(config_unrefp)
 
 /* Same effective values (sources ignored)? */
 bool config_equal(const Config *a, const Config *b);

@@ -35,7 +35,7 @@ struct Manager {
         char *state_dir;
         BootWatch *boot_watch;
 
-        Config *config;               /* the configuration in use; NULL until the files are valid */
+        Config *config;               /* the configuration in use (a reference); NULL until the files are valid */
         char *last_problems;          /* what was last reported, so that a re-check does not repeat it */
         Phase phase;                  /* the daemon's own: starting, config-error, configured, discovering */
         Phase published;              /* the effective phase last published (manager_effective_phase) */
@@ -49,12 +49,11 @@ struct Manager {
         NodeIdentity ident;
         bool ident_ready;
 
-        /* The role, once the node has its identity and is discoverable. The roles keep pointers into
-         * role_config, the configuration they were started with. */
+        /* The role, once the node has its identity and is discoverable. Each role holds a reference to the
+         * configuration it was started with. */
         bool roles_enabled;
         char *runtime_dir;
         int lock_fd;
-        Config *role_config;
         LbRole *lb;
         NodeRole *node;
         sd_event_source *role_retry;
@@ -215,9 +214,8 @@ static int config_apply(Manager *m, Config *c)
                    m->boot_dir);
 
         restart = !m->config || identity_differs(m->config, c);
-        if (m->config != m->role_config)
-                config_free(m->config);
-        m->config = c;
+        config_unref(m->config);
+        m->config = config_ref(c);
         if (m->node) {
                 /* A master or worker may be in the middle of kubeadm: never pull the rug from under it. */
                 log_notice("The boot files changed; a master or worker applies that when piagent restarts "
@@ -248,8 +246,8 @@ static int config_apply(Manager *m, Config *c)
 
 static void manager_reload(Manager *m)
 {
+        _cleanup_config_ Config *c = NULL;
         DiagList diags = {};
-        Config *c = NULL;
         int r;
 
         r = config_load(m->boot_dir, &diags, &c);
@@ -257,11 +255,8 @@ static void manager_reload(Manager *m)
                 free(m->last_problems);
                 m->last_problems = NULL;
                 r = config_apply(m, c);
-                if (r < 0) {
-                        config_free(c);
+                if (r < 0)
                         log_error_errno(r, "Failed to apply the configuration: %m");
-                } else if (m->config != c)
-                        config_free(c);
         } else if (r == -ENOMEM)
                 log_error_errno(r, "Out of memory while reading the boot files");
         else {
@@ -384,10 +379,9 @@ static void manager_roles_start(Manager *m)
                 manager_roles_retry(m, "waiting for an IPv4 address on the cluster interface");
                 return;
         }
-        m->role_config = m->config;
         if (m->config->role == ROLE_LB)
                 r = lb_role_new(m->event, m->bus,
-                                &(LbRoleParams){.config = m->role_config,
+                                &(LbRoleParams){.config = m->config,
                                                 .self_id = m->ident.id,
                                                 .hostname = m->ident.hostname,
                                                 .interface = m->ident.netif.name,
@@ -399,7 +393,7 @@ static void manager_roles_start(Manager *m)
                 if (asprintf(&dir, "%s/kubeadm", m->runtime_dir) < 0)
                         return;
                 r = node_role_new(m->event,
-                                  &(NodeRoleParams){.config = m->role_config,
+                                  &(NodeRoleParams){.config = m->config,
                                                     .self_id = m->ident.id,
                                                     .hostname = m->ident.hostname,
                                                     .address = address,
@@ -425,9 +419,6 @@ static void manager_roles_stop(Manager *m)
         m->lb = lb_role_free(m->lb);
         m->node = node_role_free(m->node);
         m->role_retry = sd_event_source_disable_unref(m->role_retry);
-        if (m->role_config && m->role_config != m->config)
-                config_free(m->role_config);
-        m->role_config = NULL;
 }
 
 static char *render_status(void *userdata)
@@ -594,7 +585,7 @@ Manager *manager_free(Manager *m)
         identity_setup_free(m->identity);
         bus_free(m->bus);
         sd_event_unref(m->event);
-        config_free(m->config);
+        config_unref(m->config);
         free(m->last_problems);
         free(m->boot_dir);
         free(m->state_dir);

@@ -16,7 +16,7 @@ struct LbRole {
         sd_event *event;
         Bus *bus;
         Lb *lb;
-        const Config *config;
+        Config *config; /* a reference */
         char *self_id, *hostname, *interface, *ca_path;
         struct in_addr address;
         ExchangeClient *client;
@@ -247,7 +247,7 @@ int lb_role_new(sd_event *e, Bus *bus, const LbRoleParams *p, LbChanged changed,
                 return -ENOMEM;
         r->event = sd_event_ref(e);
         r->bus = bus;
-        r->config = p->config;
+        r->config = config_ref(p->config);
         r->address = p->address;
         r->self_id = strdup(p->self_id);
         r->hostname = strdup(p->hostname);
@@ -289,6 +289,7 @@ LbRole *lb_role_free(LbRole *r)
         exchange_client_free(r->client);
         sd_event_source_disable_unref(r->ca_retry);
         lb_free(r->lb);
+        config_unref(r->config);
         sd_event_unref(r->event);
         free(r->self_id);
         free(r->hostname);

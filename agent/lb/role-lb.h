@@ -18,7 +18,7 @@
 typedef struct LbRole LbRole;
 
 typedef struct LbRoleParams {
-        const Config *config;
+        Config *config; /* the role takes a reference */
         const char *self_id;
         const char *hostname;
         const char *interface;

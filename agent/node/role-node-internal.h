@@ -21,7 +21,7 @@ typedef struct VoteRound VoteRound;
 
 struct NodeRole {
         sd_event *event;
-        const Config *config;
+        Config *config; /* a reference */
         char *self_id, *hostname, *state_dir, *runtime_dir, *boot_dir;
         struct in_addr address;
         NodeRoleChanged changed;

@@ -645,7 +645,7 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
         if (!r)
                 return -ENOMEM;
         r->event = sd_event_ref(e);
-        r->config = p->config;
+        r->config = config_ref(p->config);
         r->address = p->address;
         r->changed = changed;
         r->userdata = userdata;
@@ -704,6 +704,7 @@ NodeRole *node_role_free(NodeRole *r)
         remove_config_file(r);
         sd_event_source_disable_unref(r->timer);
         bootstrap_free(r->bootstrap);
+        config_unref(r->config);
         erase(&r->material, sizeof r->material);
         sd_event_unref(r->event);
         free(r->self_id);

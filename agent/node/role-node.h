@@ -16,7 +16,7 @@
 typedef struct NodeRole NodeRole;
 
 typedef struct NodeRoleParams {
-        const Config *config;
+        Config *config; /* the role takes a reference */
         const char *self_id;
         const char *hostname;
         struct in_addr address; /* this node's address on the cluster interface */

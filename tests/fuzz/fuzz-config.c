@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         KvParser p;
 
         if (config_parse(text, role_size, cluster, cluster_size, &diags, &c) == 0)
-                config_free(c);
+                config_unref(c);
         diag_list_clear(&diags);
 
         /* The streaming shape, fed one line at a time with arbitrary line lengths. */

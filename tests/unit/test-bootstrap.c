@@ -191,7 +191,7 @@ static Bootstrap *start(World *w, const char *role, const char *self, NodeState 
         Bootstrap *b = NULL;
         unsetenv("PIAGENT_PREFLIGHT_IGNORE");
         assert_int_equal(bootstrap_new(&ops, w, c, self, &state, &b), 0);
-        config_free(c);
+        config_unref(c);
         return b;
 }
 

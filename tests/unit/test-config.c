@@ -40,7 +40,7 @@ static Result *parse_n(const char *role, size_t role_size, const char *cluster, 
 
 static void result_free(Result *res)
 {
-        config_free(res->config);
+        config_unref(res->config);
         diag_list_clear(&res->diags);
         free(res);
 }
@@ -752,10 +752,33 @@ static void kv_edit_distance__typical__expected(void **state)
         assert_int_equal(kv_edit_distance("", "", 2), 0);
 }
 
+/* Every holder keeps its own reference: the manager drops its one when the files change while a role still runs
+ * with the old configuration (ASan reports a use after free or a leak). */
+static void config_ref__two_holders__last_unref_frees(void **state)
+{
+        Result *res = parse("role=lb\n", CLUSTER);
+        Config *manager, *role;
+
+        assert_ok(res);
+        manager = TAKE_PTR(res->config);
+        result_free(res);
+        assert_int_equal(manager->n_ref, 1);
+        role = config_ref(manager);
+        assert_ptr_equal(role, manager);
+        assert_int_equal(role->n_ref, 2);
+        assert_null(config_unref(manager));
+        assert_int_equal(role->n_ref, 1);
+        assert_string_equal(role->secret, SECRET); /* still valid for the role */
+        assert_null(config_unref(role));
+        assert_null(config_ref(NULL));
+        assert_null(config_unref(NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(config_parse__reference_files__defaults_of_reference_network),
+                cmocka_unit_test(config_ref__two_holders__last_unref_frees),
                 cmocka_unit_test(config_parse__every_key_set__values_taken),
                 cmocka_unit_test(config_parse__bare_word_role__accepted),
                 cmocka_unit_test(config_parse__bare_word_after_comments__accepted),

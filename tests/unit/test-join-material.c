@@ -106,7 +106,7 @@ static R create(bool control_plane, const char *ca)
         if (!r.done)
                 assert_int_equal(sd_event_loop(r.e), 0);
         sd_event_unref(r.e);
-        config_free(c);
+        config_unref(c);
         assert_true(r.done);
         return r;
 }
@@ -261,7 +261,7 @@ static void join_material_create__cache__concurrent_requests_share_one_run(void 
         assert_int_equal(token_runs(), 3);
         assert_int_equal(strlen(s.m[1].certificate_key), 64);
         sd_event_unref(s.e);
-        config_free(c);
+        config_unref(c);
 }
 
 int main(void)

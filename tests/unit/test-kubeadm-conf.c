@@ -110,7 +110,7 @@ static void kubeadm_init_conf_render__v1beta4__golden_and_kinds(void **state)
         assert_kinds(text, "kubeadm.k8s.io/v1beta4", "InitConfiguration,ClusterConfiguration,KubeletConfiguration");
         assert_non_null(strstr(text, "\"controlPlaneEndpoint\":\"192.168.3.240:9000\""));
         free(text);
-        config_free(c);
+        config_unref(c);
 }
 
 static void kubeadm_init_conf_render__v1beta3__extra_args_as_map(void **state)
@@ -124,7 +124,7 @@ static void kubeadm_init_conf_render__v1beta3__extra_args_as_map(void **state)
         assert_kinds(text, "kubeadm.k8s.io/v1beta3", "InitConfiguration,ClusterConfiguration,KubeletConfiguration");
         assert_non_null(strstr(text, "\"node-ip\":\"192.168.3.251\""));
         free(text);
-        config_free(c);
+        config_unref(c);
 }
 
 static void kubeadm_join_conf_render__control_plane__certificate_key_and_endpoint(void **state)
@@ -137,7 +137,7 @@ static void kubeadm_join_conf_render__control_plane__certificate_key_and_endpoin
         assert_golden(text, "kubeadm-join-control-plane-v1beta4.json");
         assert_kinds(text, "kubeadm.k8s.io/v1beta4", "JoinConfiguration,KubeletConfiguration");
         free(text);
-        config_free(c);
+        config_unref(c);
 }
 
 static void kubeadm_join_conf_render__worker__no_control_plane_section(void **state)
@@ -151,7 +151,7 @@ static void kubeadm_join_conf_render__worker__no_control_plane_section(void **st
         assert_null(strstr(text, "controlPlane"));
         assert_null(strstr(text, "certificateKey"));
         free(text);
-        config_free(c);
+        config_unref(c);
 }
 
 static void kubeadm_init_conf_render__bad_token__einval(void **state)
@@ -171,7 +171,7 @@ static void kubeadm_init_conf_render__bad_token__einval(void **state)
         p.node_name = "Master_1";
         assert_int_equal(kubeadm_init_conf_render(&p, &text), -EINVAL);
         assert_null(text);
-        config_free(c);
+        config_unref(c);
 }
 
 static void kubeadm_join_conf_render__bad_hash_or_missing_key__einval(void **state)
@@ -186,7 +186,7 @@ static void kubeadm_join_conf_render__bad_hash_or_missing_key__einval(void **sta
         p.certificate_key = NULL;
         assert_int_equal(kubeadm_join_conf_render(&p, &text), -EINVAL);
         assert_null(text);
-        config_free(c);
+        config_unref(c);
 }
 
 static void kubeadm_api_from_version__versions__api_chosen(void **state)

@@ -178,7 +178,7 @@ static void lb_update__first_inputs__files_checked_installed_units_applied_in_or
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 static void lb_update__master_added__only_haproxy_reapplied(void **state)
@@ -208,7 +208,7 @@ static void lb_update__master_added__only_haproxy_reapplied(void **state)
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 static void lb_update__change_while_reloading__latest_installed(void **state)
@@ -235,7 +235,7 @@ static void lb_update__change_while_reloading__latest_installed(void **state)
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **state)
@@ -273,7 +273,7 @@ static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 /* A checker that dies without a verdict (killed here; timed out on a loaded Pi) is not a rejection: the file is
@@ -316,7 +316,7 @@ static void lb_update__checker_gives_no_verdict__checked_again_later(void **stat
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 static void lb_update__unit_job_fails__problem_and_not_ready(void **state)
@@ -335,7 +335,7 @@ static void lb_update__unit_job_fails__problem_and_not_ready(void **state)
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 /* systemd did not take the drop-in (a daemon-reload timed out while it booted): keepalived is not started
@@ -369,7 +369,7 @@ static void lb_update__daemon_reload_fails__keepalived_waits_then_retried(void *
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 static void lb_update__hostile_interface__einval_reported(void **state)
@@ -388,7 +388,7 @@ static void lb_update__hostile_interface__einval_reported(void **state)
 
         lb_free(lb);
         sd_event_unref(f.event);
-        config_free(c);
+        config_unref(c);
 }
 
 int main(void)
