@@ -19,7 +19,7 @@ static void help(void)
                "  -h, --help       show this help\n");
 }
 
-int cmd_check(int argc, char **argv)
+int cmd_check(const Settings *settings, int argc, char **argv)
 {
         static const struct option options[] = {
                 {"boot-dir", required_argument, NULL, 'b'},
@@ -48,7 +48,7 @@ int cmd_check(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
-        boot_dir = boot_dir_resolve(boot_dir);
+        boot_dir = boot_dir_resolve(boot_dir ?: settings->boot_dir);
         r = config_load(boot_dir, &diags, &c);
         if (r < 0) {
                 for (size_t i = 0; i < diags.n; i++) {

@@ -312,7 +312,7 @@ static int request(Args *a, const char *address, const char *op)
         return r;
 }
 
-int cmd_exchange(int argc, char **argv)
+int cmd_exchange(const Settings *settings, int argc, char **argv)
 {
         Args a = {};
         const char *verb;
@@ -321,6 +321,7 @@ int cmd_exchange(int argc, char **argv)
         r = parse_args(argc, argv, &a);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
+        a.boot_dir = a.boot_dir ?: settings->boot_dir;
         verb = optind < argc ? argv[optind] : NULL;
         if (verb && streq(verb, "serve") && optind + 1 == argc)
                 r = serve(&a);

@@ -55,7 +55,7 @@ static bool confirmed(void)
         return streq(answer, "yes");
 }
 
-static int run_kubeadm_reset(void)
+static int run_kubeadm_reset(const char *kubeadm)
 {
         ResetRun run = {};
         char how[96];
@@ -64,7 +64,7 @@ static int run_kubeadm_reset(void)
         r = sd_event_new(&run.event);
         if (r < 0)
                 return r;
-        r = kubeadm_run(run.event, KUBEADM_RESET, NULL, on_reset, &run, NULL);
+        r = kubeadm_run(run.event, kubeadm, KUBEADM_RESET, NULL, on_reset, &run, NULL);
         if (r >= 0)
                 r = sd_event_loop(run.event);
         sd_event_unref(run.event);
@@ -78,7 +78,7 @@ static int run_kubeadm_reset(void)
         return 0;
 }
 
-int cmd_reset(int argc, char **argv)
+int cmd_reset(const Settings *settings, int argc, char **argv)
 {
         static const struct option options[] = {
                 {"yes", no_argument, NULL, 'y'},
@@ -126,7 +126,7 @@ int cmd_reset(int argc, char **argv)
                 return 1;
         }
 
-        r = run_kubeadm_reset();
+        r = run_kubeadm_reset(settings->kubeadm);
         if (r < 0) {
                 if (r != -EIO)
                         fprintf(stderr, "piagent reset: cannot run kubeadm: %s\n", strerror(-r));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "commands.h"
@@ -31,7 +32,7 @@ static void help(void)
                "  -h, --help        show this help\n");
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(const Settings *settings, int argc, char **argv)
 {
         static const struct option options[] = {
                 {"boot-dir", required_argument, NULL, 'b'},
@@ -44,8 +45,12 @@ int cmd_run(int argc, char **argv)
                 {},
         };
         /* systemd sets INVOCATION_ID for every unit it runs. */
-        ManagerOptions o = {.manage_hostname = !!getenv("INVOCATION_ID"), .roles = !!getenv("INVOCATION_ID")};
-        const char *roles_env = getenv("PIAGENT_ROLES");
+        ManagerOptions o = {.manage_hostname = settings->invocation_id != NULL,
+                            .roles = settings->invocation_id != NULL,
+                            .runtime_dir = settings->runtime_directory,
+                            .settings = settings};
+        const char *roles_env = settings->roles;
+        char socket_buf[PATH_MAX];
         _cleanup_manager_ Manager *m = NULL;
         int opt, r;
 
@@ -95,12 +100,12 @@ int cmd_run(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
-        o.boot_dir = boot_dir_resolve(o.boot_dir);
-        if (!o.state_dir) {
-                /* systemd's StateDirectory= sets this; it may list several, colon-separated: take the first. */
-                const char *e = getenv("STATE_DIRECTORY");
-                o.state_dir = e && *e ? strndupa(e, strcspn(e, ":")) : STATE_DIR_DEFAULT;
-        }
+        o.boot_dir = boot_dir_resolve(o.boot_dir ?: settings->boot_dir);
+        /* systemd's StateDirectory= sets STATE_DIRECTORY. */
+        o.state_dir = o.state_dir ?: settings->state_directory ?: STATE_DIR_DEFAULT;
+        o.status_socket = o.status_socket
+                                  ?: status_socket_path(settings->status_socket, settings->runtime_directory,
+                                                        socket_buf, sizeof socket_buf);
 
         r = manager_new(&o, &m);
         if (r < 0)

@@ -6,7 +6,7 @@
 #include "macro.h"
 #include "secret.h"
 
-int cmd_secret(int argc, char **argv)
+int cmd_secret(const Settings *settings, int argc, char **argv)
 {
         char s[2 * SECRET_BYTES + 1];
         int r;

@@ -87,7 +87,7 @@ static int report_fetch_error(const char *path, int r)
         }
 }
 
-int cmd_status(int argc, char **argv)
+int cmd_status(const Settings *settings, int argc, char **argv)
 {
         static const struct option options[] = {
                 {"json", no_argument, NULL, 'j'},
@@ -122,7 +122,7 @@ int cmd_status(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
-        path = path ?: status_socket_path(false, buf, sizeof buf);
+        path = path ?: status_socket_path(settings->status_socket, NULL, buf, sizeof buf);
         r = fetch(path, &text, &size);
         if (r < 0)
                 return report_fetch_error(path, r);

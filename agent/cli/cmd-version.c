@@ -6,7 +6,7 @@
 #include "macro.h"
 #include "version.h"
 
-int cmd_version(int argc, char **argv)
+int cmd_version(const Settings *settings, int argc, char **argv)
 {
         if (argc > 1 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
                 printf("Usage: piagent version\n\nPrint the agent's version.\n");

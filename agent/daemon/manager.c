@@ -52,6 +52,7 @@ struct Manager {
         /* The role, once the node has its identity and is discoverable. Each role holds a reference to the
          * configuration it was started with. */
         bool roles_enabled;
+        const Settings *settings; /* PIAGENT_KUBEADM, PIAGENT_PREFLIGHT_IGNORE, PIAGENT_TEST_BREAK for the roles */
         char *runtime_dir;
         int lock_fd;
         LbRole *lb;
@@ -386,21 +387,25 @@ static void manager_roles_start(Manager *m)
                                                 .hostname = m->ident.hostname,
                                                 .interface = m->ident.netif.name,
                                                 .address = address,
-                                                .state_dir = m->state_dir},
+                                                .state_dir = m->state_dir,
+                                                .test_break = m->settings ? m->settings->test_break : NULL},
                                 on_lb_changed, m, &m->lb);
         else {
                 _cleanup_free_ char *dir = NULL;
                 if (asprintf(&dir, "%s/kubeadm", m->runtime_dir) < 0)
                         return;
-                r = node_role_new(m->event,
-                                  &(NodeRoleParams){.config = m->config,
-                                                    .self_id = m->ident.id,
-                                                    .hostname = m->ident.hostname,
-                                                    .address = address,
-                                                    .state_dir = m->state_dir,
-                                                    .runtime_dir = dir,
-                                                    .boot_dir = m->boot_dir},
-                                  on_node_changed, m, &m->node);
+                r = node_role_new(
+                        m->event,
+                        &(NodeRoleParams){.config = m->config,
+                                          .self_id = m->ident.id,
+                                          .hostname = m->ident.hostname,
+                                          .address = address,
+                                          .state_dir = m->state_dir,
+                                          .runtime_dir = dir,
+                                          .boot_dir = m->boot_dir,
+                                          .kubeadm = m->settings ? m->settings->kubeadm : NULL,
+                                          .preflight_ignore = m->settings ? m->settings->preflight_ignore : NULL},
+                        on_node_changed, m, &m->node);
         }
         if (r < 0) {
                 log_error_errno(r, "Failed to start the %s role: %m", role_to_string(m->config->role));
@@ -471,7 +476,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int manager_setup_discovery(Manager *m, const ManagerOptions *o)
 {
         char buf[PATH_MAX];
-        const char *path = o->status_socket ?: status_socket_path(true, buf, sizeof buf);
+        const char *path = o->status_socket ?: status_socket_path(NULL, NULL, buf, sizeof buf);
         int r;
 
         r = bus_new(m->event, &m->bus);
@@ -519,12 +524,8 @@ int manager_new(const ManagerOptions *o, Manager **ret)
         m->roles_enabled = o->roles;
         m->boot_dir = strdup(o->boot_dir);
         m->state_dir = strdup(o->state_dir);
-        {
-                const char *e = getenv("RUNTIME_DIRECTORY");
-                m->runtime_dir = o->runtime_dir ? strdup(o->runtime_dir)
-                                 : e && *e      ? strndup(e, strcspn(e, ":"))
-                                                : strdup("/run/piagent");
-        }
+        m->settings = o->settings;
+        m->runtime_dir = strdup(o->runtime_dir ?: "/run/piagent");
         if (!m->boot_dir || !m->state_dir || !m->runtime_dir)
                 return -ENOMEM;
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "settings.h"
 
 typedef struct Manager Manager;
 
@@ -16,7 +17,8 @@ typedef struct ManagerOptions {
         bool manage_hostname;      /* set the host name through hostname1 (false: leave the system's alone) */
         bool roles;                /* act on the role: configure keepalived/HAProxy, run kubeadm (false: only
                                     * discover; a developer's run outside systemd must not touch the machine) */
-        const char *runtime_dir;   /* NULL: $RUNTIME_DIRECTORY, else /run/piagent */
+        const char *runtime_dir;   /* NULL: /run/piagent */
+        const Settings *settings;  /* the environment, read at start; must outlive the manager */
 } ManagerOptions;
 
 int manager_new(const ManagerOptions *o, Manager **ret);

@@ -380,12 +380,11 @@ static int render_dropin(const LbInputs *in, char **ret)
 
 /* PIAGENT_TEST_BREAK=haproxy|keepalived appends a line the checker rejects (cluster tests use it to prove
  * that a rejected file is never installed). */
-static int maybe_break(const char *name, char **text)
+static int maybe_break(const char *test_break, const char *name, char **text)
 {
-        const char *e = getenv("PIAGENT_TEST_BREAK");
         char *s;
 
-        if (!e || !streq(e, name))
+        if (!streq_ptr(test_break, name))
                 return 0;
         if (asprintf(&s, "%sthis-is-not-a-keyword piagent-test-break\n", *text) < 0)
                 return -ENOMEM;
@@ -435,9 +434,9 @@ static int render_all(const LbInputs *in, char **ret_keepalived, char **ret_hapr
         if (r >= 0)
                 r = render_dropin(in, &d);
         if (r >= 0)
-                r = maybe_break("haproxy", &h);
+                r = maybe_break(in->test_break, "haproxy", &h);
         if (r >= 0)
-                r = maybe_break("keepalived", &k);
+                r = maybe_break(in->test_break, "keepalived", &k);
         if (r < 0)
                 return r;
         *ret_keepalived = TAKE_PTR(k);

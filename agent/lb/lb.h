@@ -57,7 +57,8 @@ typedef struct LbInputs {
         size_t n_lbs;
         const LbBackend *masters;
         size_t n_masters;
-        const char *ca_file; /* NULL until the cluster CA is known */
+        const char *ca_file;    /* NULL until the cluster CA is known */
+        const char *test_break; /* PIAGENT_TEST_BREAK (settings.h): "haproxy" or "keepalived", else NULL */
 } LbInputs;
 
 /* Called when the LB's state changes (ready, or a problem), for STATUS= and TXT. */

@@ -17,7 +17,7 @@ struct LbRole {
         Bus *bus;
         Lb *lb;
         Config *config; /* a reference */
-        char *self_id, *hostname, *interface, *ca_path;
+        char *self_id, *hostname, *interface, *ca_path, *test_break;
         struct in_addr address;
         ExchangeClient *client;
         ExchangeClientCall *ca_call;
@@ -145,6 +145,7 @@ static void render(LbRole *r)
                 .masters = masters,
                 .n_masters = n_masters,
                 .ca_file = r->have_ca ? r->ca_path : NULL,
+                .test_break = r->test_break,
         };
         int q = lb_update(r->lb, &in);
         if (q < 0 && q != -EINVAL)
@@ -252,7 +253,9 @@ int lb_role_new(sd_event *e, Bus *bus, const LbRoleParams *p, LbChanged changed,
         r->self_id = strdup(p->self_id);
         r->hostname = strdup(p->hostname);
         r->interface = strdup(p->interface);
-        if (!r->self_id || !r->hostname || !r->interface || asprintf(&r->ca_path, "%s/ca.crt", p->state_dir) < 0) {
+        r->test_break = p->test_break ? strdup(p->test_break) : NULL;
+        if (!r->self_id || !r->hostname || !r->interface || (p->test_break && !r->test_break) ||
+            asprintf(&r->ca_path, "%s/ca.crt", p->state_dir) < 0) {
                 lb_role_free(r);
                 return -ENOMEM;
         }
@@ -295,6 +298,7 @@ LbRole *lb_role_free(LbRole *r)
         free(r->hostname);
         free(r->interface);
         free(r->ca_path);
+        free(r->test_break);
         free(r);
         return NULL;
 }

@@ -23,8 +23,9 @@ typedef struct LbRoleParams {
         const char *hostname;
         const char *interface;
         struct in_addr address;
-        const char *state_dir; /* the CA is kept here (ca.crt) */
-        const LbPaths *paths;  /* NULL: lb_default_paths */
+        const char *state_dir;  /* the CA is kept here (ca.crt) */
+        const LbPaths *paths;   /* NULL: lb_default_paths */
+        const char *test_break; /* PIAGENT_TEST_BREAK (settings.h), or NULL */
 } LbRoleParams;
 
 /* changed: the LB became ready, lost readiness, or the VIP moved (for STATUS= and TXT). */

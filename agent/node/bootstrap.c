@@ -523,10 +523,9 @@ void bootstrap_timer(Bootstrap *b, const BootstrapView *view)
 }
 
 int bootstrap_new(const BootstrapOps *ops, void *userdata, const Config *config, const char *self_id,
-                  const NodeState *state, Bootstrap **ret)
+                  const NodeState *state, const char *ignore, Bootstrap **ret)
 {
         Bootstrap *b;
-        const char *ignore = getenv("PIAGENT_PREFLIGHT_IGNORE");
 
         if (config->role != ROLE_MASTER && config->role != ROLE_WORKER)
                 return -EINVAL;

@@ -71,8 +71,9 @@ typedef struct Bootstrap Bootstrap;
 
 #define BOOTSTRAP_MAX_ATTEMPTS 6
 
+/* preflight_ignore: PIAGENT_PREFLIGHT_IGNORE (settings.h), preflight checks to skip, or NULL. */
 int bootstrap_new(const BootstrapOps *ops, void *userdata, const Config *config, const char *self_id,
-                  const NodeState *state, Bootstrap **ret);
+                  const NodeState *state, const char *preflight_ignore, Bootstrap **ret);
 Bootstrap *bootstrap_free(Bootstrap *b);
 
 /* Re-evaluates: call on start and whenever the view changes. */

@@ -35,6 +35,7 @@ struct Job {
         sd_event *event;
         JoinMaterialParams p;
         char *config_path; /* the upload-certs configuration, removed when done */
+        char *kubeadm;     /* a copy of p.kubeadm: the run outlives the request */
         BootstrapMaterial m;
         Slot *slot; /* NULL: not shared (no cache, or the cache was freed meanwhile) */
         Waiter *waiters;
@@ -106,6 +107,7 @@ static void job_finish(Job *j, int error, const char *detail)
                 free(j->config_path);
         }
         free(j->waiters);
+        free(j->kubeadm);
         sd_event_unref(j->event);
         free(j);
 }
@@ -163,7 +165,7 @@ static void on_token(const SpawnResult *r, void *userdata)
 
 static void create_token(Job *j)
 {
-        int r = kubeadm_run(j->event, KUBEADM_TOKEN_CREATE, NULL, on_token, j, NULL);
+        int r = kubeadm_run(j->event, j->kubeadm, KUBEADM_TOKEN_CREATE, NULL, on_token, j, NULL);
         if (r < 0)
                 job_finish(j, r, "could not run kubeadm token create");
 }
@@ -212,7 +214,7 @@ static int upload_certs(Job *j)
         erase_and_free(text);
         if (r < 0)
                 return r;
-        return kubeadm_run(j->event, KUBEADM_UPLOAD_CERTS, j->config_path, on_upload, j, NULL);
+        return kubeadm_run(j->event, j->kubeadm, KUBEADM_UPLOAD_CERTS, j->config_path, on_upload, j, NULL);
 }
 
 int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMaterialParams *p, JoinMaterialDone done,
@@ -246,8 +248,10 @@ int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMateri
         j->event = sd_event_ref(e);
         j->p = *p;
         j->m = m;
-        r = job_add_waiter(j, done, userdata);
+        j->kubeadm = p->kubeadm ? strdup(p->kubeadm) : NULL;
+        r = p->kubeadm && !j->kubeadm ? -ENOMEM : job_add_waiter(j, done, userdata);
         if (r < 0) {
+                free(j->kubeadm);
                 sd_event_unref(j->event);
                 free(j);
                 return r;

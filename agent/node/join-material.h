@@ -24,6 +24,7 @@ typedef struct JoinMaterialParams {
         const char *kubernetes_version;
         const char *ca_file;     /* /etc/kubernetes/pki/ca.crt */
         const char *runtime_dir; /* where the 0600 upload-certs configuration is written (and removed) */
+        const char *kubeadm;     /* the kubeadm program (kubeadm_binary()), NULL for kubeadm in PATH */
         bool control_plane;
 } JoinMaterialParams;
 

@@ -25,10 +25,9 @@ const char *kubeadm_verb_to_string(KubeadmVerb v)
         return v >= 0 && v < _KUBEADM_VERB_MAX ? verb_names[v] : NULL;
 }
 
-const char *kubeadm_binary(void)
+const char *kubeadm_binary(const char *binary)
 {
-        const char *e = getenv("PIAGENT_KUBEADM");
-        return e && *e ? e : "kubeadm";
+        return binary ?: "kubeadm";
 }
 
 static void on_line(const char *line, void *userdata)
@@ -49,11 +48,11 @@ static void on_done(const SpawnResult *result, void *userdata)
         free(run);
 }
 
-static int build_argv(KubeadmVerb verb, const char *config, const char *argv[static 10])
+static int build_argv(const char *binary, KubeadmVerb verb, const char *config, const char *argv[static 10])
 {
         size_t n = 0;
 
-        argv[n++] = kubeadm_binary();
+        argv[n++] = kubeadm_binary(binary);
         switch (verb) {
         case KUBEADM_VERSION:
                 argv[n++] = "version", argv[n++] = "-o", argv[n++] = "short";
@@ -84,7 +83,8 @@ static int build_argv(KubeadmVerb verb, const char *config, const char *argv[sta
         return 0;
 }
 
-int kubeadm_run(sd_event *e, KubeadmVerb verb, const char *config, KubeadmDone done, void *userdata, Spawn **ret)
+int kubeadm_run(sd_event *e, const char *binary, KubeadmVerb verb, const char *config, KubeadmDone done, void *userdata,
+                Spawn **ret)
 {
         static const uint64_t timeouts[_KUBEADM_VERB_MAX] = {
                 [KUBEADM_VERSION] = KUBEADM_SHORT_TIMEOUT,      [KUBEADM_INIT] = KUBEADM_INIT_TIMEOUT,
@@ -95,7 +95,7 @@ int kubeadm_run(sd_event *e, KubeadmVerb verb, const char *config, KubeadmDone d
         KubeadmRun *run;
         int r;
 
-        r = build_argv(verb, config, argv);
+        r = build_argv(binary, verb, config, argv);
         if (r < 0)
                 return r;
         run = calloc(1, sizeof *run);

@@ -30,9 +30,11 @@ typedef enum KubeadmVerb {
 } KubeadmVerb;
 
 /* The kubeadm binary: $PIAGENT_KUBEADM if set (tests), else "kubeadm" from PATH. */
-const char *kubeadm_binary(void);
+/* The program to run: binary (PIAGENT_KUBEADM, settings.h), or "kubeadm" from PATH when NULL. */
+const char *kubeadm_binary(const char *binary);
 const char *kubeadm_verb_to_string(KubeadmVerb v);
 
 /* config: the file for INIT, JOIN and UPLOAD_CERTS (NULL otherwise). Returns 0 and the running child (for
  * spawn_cancel), or a negative errno if kubeadm could not be started (done is then not called). */
-int kubeadm_run(sd_event *e, KubeadmVerb verb, const char *config, KubeadmDone done, void *userdata, Spawn **ret);
+int kubeadm_run(sd_event *e, const char *binary, KubeadmVerb verb, const char *config, KubeadmDone done, void *userdata,
+                Spawn **ret);

@@ -22,7 +22,7 @@ typedef struct VoteRound VoteRound;
 struct NodeRole {
         sd_event *event;
         Config *config; /* a reference */
-        char *self_id, *hostname, *state_dir, *runtime_dir, *boot_dir;
+        char *self_id, *hostname, *state_dir, *runtime_dir, *boot_dir, *kubeadm;
         struct in_addr address;
         NodeRoleChanged changed;
         void *userdata;

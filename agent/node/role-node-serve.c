@@ -78,6 +78,7 @@ static int provider_join(void *userdata, ExchangeCall *call, const char *node, E
                                                 ?: (r->kubeadm_version[0] ? r->kubeadm_version : "v1.31.0"),
                                 .ca_file = CA_FILE,
                                 .runtime_dir = r->runtime_dir,
+                                .kubeadm = r->kubeadm,
                                 .control_plane = j->control_plane};
         if (!r->material_cache) {
                 q = join_material_cache_new(&r->material_cache);

@@ -369,7 +369,7 @@ static void on_version(const SpawnResult *res, void *userdata)
         log_info("kubeadm %s: configuration API %s", r->kubeadm_version, kubeadm_api_to_string(api));
         q = write_kubeadm_config(r, api);
         if (q >= 0)
-                q = kubeadm_run(r->event, r->next_verb, r->config_path, on_kubeadm, r, &r->child);
+                q = kubeadm_run(r->event, r->kubeadm, r->next_verb, r->config_path, on_kubeadm, r, &r->child);
         if (q < 0) {
                 remove_config_file(r);
                 r->done(q, "could not prepare the kubeadm configuration", r->done_userdata);
@@ -383,7 +383,7 @@ static int start_kubeadm(NodeRole *r, KubeadmVerb verb, BootstrapDone done, void
         r->done = done;
         r->done_userdata = d;
         r->next_verb = verb;
-        return kubeadm_run(r->event, KUBEADM_VERSION, NULL, on_version, r, &r->child);
+        return kubeadm_run(r->event, r->kubeadm, KUBEADM_VERSION, NULL, on_version, r, &r->child);
 }
 
 static int op_kubeadm_init(void *userdata, BootstrapDone done, void *d)
@@ -406,7 +406,7 @@ static int op_kubeadm_reset(void *userdata, BootstrapDone done, void *d)
 
         r->done = done;
         r->done_userdata = d;
-        return kubeadm_run(r->event, KUBEADM_RESET, NULL, on_kubeadm, r, &r->child);
+        return kubeadm_run(r->event, r->kubeadm, KUBEADM_RESET, NULL, on_kubeadm, r, &r->child);
 }
 
 static void on_cni(const SpawnResult *res, void *userdata)
@@ -654,7 +654,9 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
         r->state_dir = strdup(p->state_dir);
         r->runtime_dir = strdup(p->runtime_dir);
         r->boot_dir = strdup(p->boot_dir);
-        if (!r->self_id || !r->hostname || !r->state_dir || !r->runtime_dir || !r->boot_dir) {
+        r->kubeadm = p->kubeadm ? strdup(p->kubeadm) : NULL;
+        if (!r->self_id || !r->hostname || !r->state_dir || !r->runtime_dir || !r->boot_dir ||
+            (p->kubeadm && !r->kubeadm)) {
                 node_role_free(r);
                 return -ENOMEM;
         }
@@ -669,7 +671,7 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
         if (load_state(r, &state) < 0)
                 r->broken_state = true;
         else {
-                q = bootstrap_new(&node_ops, r, p->config, p->self_id, &state, &r->bootstrap);
+                q = bootstrap_new(&node_ops, r, p->config, p->self_id, &state, p->preflight_ignore, &r->bootstrap);
                 if (q < 0) {
                         node_role_free(r);
                         return q;
@@ -712,6 +714,7 @@ NodeRole *node_role_free(NodeRole *r)
         free(r->state_dir);
         free(r->runtime_dir);
         free(r->boot_dir);
+        free(r->kubeadm);
         free(r);
         return NULL;
 }

@@ -21,8 +21,10 @@ typedef struct NodeRoleParams {
         const char *hostname;
         struct in_addr address; /* this node's address on the cluster interface */
         const char *state_dir;
-        const char *runtime_dir; /* 0700, for kubeadm configuration files holding secrets */
-        const char *boot_dir;    /* role.txt, cluster.txt, and a pod network manifest the user may add (cni.h) */
+        const char *runtime_dir;      /* 0700, for kubeadm configuration files holding secrets */
+        const char *boot_dir;         /* role.txt, cluster.txt, and a pod network manifest the user may add (cni.h) */
+        const char *kubeadm;          /* PIAGENT_KUBEADM (settings.h): the kubeadm program, or NULL */
+        const char *preflight_ignore; /* PIAGENT_PREFLIGHT_IGNORE (settings.h), or NULL */
 } NodeRoleParams;
 
 /* The phase or the problem changed (for STATUS= and the TXT record). */

@@ -20,14 +20,10 @@ static bool has_config_file(const char *dir)
 
 const char *boot_dir_resolve(const char *explicit_dir)
 {
-        const char *e;
         struct stat st;
 
         if (explicit_dir)
                 return explicit_dir;
-        e = getenv("PIAGENT_BOOT_DIR");
-        if (e && *e)
-                return e;
         if (stat(BOOT_DIR_DEFAULT, &st) == 0 && S_ISDIR(st.st_mode))
                 return BOOT_DIR_DEFAULT;
         if (has_config_file(BOOT_DIR_LEGACY))

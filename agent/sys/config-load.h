@@ -8,8 +8,9 @@
 #define BOOT_DIR_DEFAULT "/boot/firmware"
 #define BOOT_DIR_LEGACY  "/boot"
 
-/* The boot directory to use: explicit, else $PIAGENT_BOOT_DIR, else /boot/firmware, falling back to /boot on
- * older layouts (where /boot/firmware does not exist but /boot holds role.txt or cluster.txt). */
+/* The boot directory to use: explicit (--boot-dir, else PIAGENT_BOOT_DIR from settings.h), else /boot/firmware,
+ * falling back to /boot on older layouts (where /boot/firmware does not exist but /boot holds role.txt or
+ * cluster.txt). */
 const char *boot_dir_resolve(const char *explicit_dir);
 
 /* Reads both files (missing files are reported through diags, like any other problem) and parses them.

@@ -14,6 +14,7 @@
 static LogTarget log_target = LOG_TARGET_AUTO;
 static int log_max_level = LOG_INFO;
 static int log_resolved_target = -1; /* resolved from LOG_TARGET_AUTO on first use */
+static bool log_stderr_journal;      /* stderr is the stream JOURNAL_STREAM names (log_setup) */
 
 static struct {
         char *field;
@@ -56,9 +57,8 @@ int log_get_max_level(void)
 }
 
 /* journald sets JOURNAL_STREAM=dev:ino for the stream it connected to stdout/stderr. */
-static bool stderr_is_journal(void)
+static bool stderr_is_journal(const char *e)
 {
-        const char *e = getenv("JOURNAL_STREAM");
         unsigned long long dev, ino;
         struct stat st;
 
@@ -73,28 +73,26 @@ static LogTarget resolve_target(void)
 {
         if (log_resolved_target < 0)
                 log_resolved_target = log_target != LOG_TARGET_AUTO ? log_target
-                                      : stderr_is_journal()         ? LOG_TARGET_JOURNAL
+                                      : log_stderr_journal          ? LOG_TARGET_JOURNAL
                                                                     : LOG_TARGET_STDERR;
         return (LogTarget)log_resolved_target;
 }
 
-void log_setup(void)
+void log_setup(const char *target, const char *level, const char *journal_stream)
 {
-        const char *e;
-
-        e = getenv("PIAGENT_LOG_TARGET");
-        if (e) {
-                if (streq(e, "journal"))
+        log_stderr_journal = stderr_is_journal(journal_stream);
+        if (target) {
+                if (streq(target, "journal"))
                         log_set_target(LOG_TARGET_JOURNAL);
-                else if (streq(e, "stderr"))
+                else if (streq(target, "stderr"))
                         log_set_target(LOG_TARGET_STDERR);
                 else
                         log_set_target(LOG_TARGET_AUTO);
         }
+        log_resolved_target = -1;
 
-        e = getenv("PIAGENT_LOG_LEVEL");
-        if (e) {
-                int l = log_level_from_string(e);
+        if (level) {
+                int l = log_level_from_string(level);
                 if (l >= 0)
                         log_set_max_level(l);
         }

@@ -17,8 +17,9 @@ typedef enum LogTarget {
         _LOG_TARGET_MAX,
 } LogTarget;
 
-/* Reads PIAGENT_LOG_TARGET (auto|journal|stderr) and PIAGENT_LOG_LEVEL (err..debug) from the environment. */
-void log_setup(void);
+/* From the settings (settings.h): target PIAGENT_LOG_TARGET (auto|journal|stderr), level PIAGENT_LOG_LEVEL
+ * (err..debug), journal_stream JOURNAL_STREAM (dev:inode of the journal's stream). Each may be NULL. */
+void log_setup(const char *target, const char *level, const char *journal_stream);
 void log_set_target(LogTarget target);
 void log_set_max_level(int level);
 int log_get_max_level(void);

@@ -35,16 +35,12 @@ struct Connection {
         Connection *next;
 };
 
-const char *status_socket_path(bool daemon, char *buf, size_t size)
+const char *status_socket_path(const char *socket, const char *runtime_dir, char *buf, size_t size)
 {
-        const char *e = getenv("PIAGENT_STATUS_SOCKET");
-
-        if (e && *e)
-                return e;
-        e = daemon ? getenv("RUNTIME_DIRECTORY") : NULL;
-        if (e && *e) {
-                /* It may list several directories, colon-separated: the first is ours. */
-                snprintf(buf, size, "%.*s/status.sock", (int)strcspn(e, ":"), e);
+        if (socket)
+                return socket;
+        if (runtime_dir) {
+                snprintf(buf, size, "%s/status.sock", runtime_dir);
                 return buf;
         }
         return STATUS_SOCKET_DEFAULT;

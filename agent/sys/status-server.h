@@ -22,9 +22,9 @@ int status_server_new(sd_event *e, const char *path, StatusRenderFunc render, vo
 /* Closes every connection and removes the socket. */
 StatusServer *status_server_free(StatusServer *s);
 
-/* The socket path when none is given: $PIAGENT_STATUS_SOCKET, else (for the daemon) $RUNTIME_DIRECTORY/status.sock
- * (systemd's RuntimeDirectory=piagent), else STATUS_SOCKET_DEFAULT. */
-const char *status_socket_path(bool daemon, char *buf, size_t size);
+/* The socket path when none is given: socket (PIAGENT_STATUS_SOCKET), else runtime_dir/status.sock (the daemon's
+ * RUNTIME_DIRECTORY, systemd's RuntimeDirectory=piagent), else STATUS_SOCKET_DEFAULT. Either may be NULL. */
+const char *status_socket_path(const char *socket, const char *runtime_dir, char *buf, size_t size);
 
 static inline void status_server_freep(StatusServer **s)
 {

@@ -189,8 +189,7 @@ static Bootstrap *start(World *w, const char *role, const char *self, NodeState 
 {
         Config *c = config(role);
         Bootstrap *b = NULL;
-        unsetenv("PIAGENT_PREFLIGHT_IGNORE");
-        assert_int_equal(bootstrap_new(&ops, w, c, self, &state, &b), 0);
+        assert_int_equal(bootstrap_new(&ops, w, c, self, &state, NULL, &b), 0);
         config_unref(c);
         return b;
 }

@@ -52,7 +52,6 @@ static int setup(void **state)
                 return -1;
         snprintf(script, sizeof script, "%s/kubeadm", dir);
         snprintf(seen, sizeof seen, "%s/seen", dir);
-        setenv("PIAGENT_KUBEADM", script, 1);
         return 0;
 }
 
@@ -60,7 +59,6 @@ static int teardown(void **state)
 {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        unsetenv("PIAGENT_KUBEADM");
         return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -91,6 +89,7 @@ static JoinMaterialParams params(bool control_plane, const char *ca, char ca_pat
                                     .kubernetes_version = "v1.31.2",
                                     .ca_file = ca_path,
                                     .runtime_dir = dir,
+                                    .kubeadm = script,
                                     .control_plane = control_plane};
 }
 

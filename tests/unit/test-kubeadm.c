@@ -46,7 +46,6 @@ static int setup(void **state)
                  argv_log);
         if (write_file_atomic(script, text, strlen(text), 0755) < 0)
                 return -1;
-        setenv("PIAGENT_KUBEADM", script, 1);
         return 0;
 }
 
@@ -54,7 +53,6 @@ static int teardown(void **state)
 {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        unsetenv("PIAGENT_KUBEADM");
         return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -71,7 +69,7 @@ static void run(KubeadmVerb verb, const char *config, Result *res)
 {
         memset(res, 0, sizeof *res);
         assert_int_equal(sd_event_new(&res->event), 0);
-        assert_int_equal(kubeadm_run(res->event, verb, config, on_done, res, NULL), 0);
+        assert_int_equal(kubeadm_run(res->event, script, verb, config, on_done, res, NULL), 0);
         assert_int_equal(sd_event_loop(res->event), 0);
         sd_event_unref(res->event);
         assert_true(res->done);
@@ -107,8 +105,8 @@ static void kubeadm_run__verb_needing_config_without_one__einval(void **state)
         sd_event *e = NULL;
 
         assert_int_equal(sd_event_new(&e), 0);
-        assert_int_equal(kubeadm_run(e, KUBEADM_INIT, NULL, on_done, NULL, NULL), -EINVAL);
-        assert_int_equal(kubeadm_run(e, KUBEADM_JOIN, NULL, on_done, NULL, NULL), -EINVAL);
+        assert_int_equal(kubeadm_run(e, script, KUBEADM_INIT, NULL, on_done, NULL, NULL), -EINVAL);
+        assert_int_equal(kubeadm_run(e, script, KUBEADM_JOIN, NULL, on_done, NULL, NULL), -EINVAL);
         sd_event_unref(e);
 }
 

@@ -89,7 +89,6 @@ static int setup(void **state)
                 fprintf(stderr, "keepalived and haproxy must be installed (tools/install-deps)\n");
                 return -1;
         }
-        unsetenv("PIAGENT_TEST_BREAK");
         return 0;
 }
 
@@ -254,11 +253,10 @@ static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **
         settle(&f, lb, 1);
         char *good = slurp(p_haproxy);
 
-        setenv("PIAGENT_TEST_BREAK", "haproxy", 1);
+        in.test_break = "haproxy"; /* PIAGENT_TEST_BREAK */
         in.n_masters = 2;
         assert_int_equal(lb_update(lb, &in), 0);
         settle(&f, lb, 2);
-        unsetenv("PIAGENT_TEST_BREAK");
 
         char *now = slurp(p_haproxy);
         assert_string_equal(now, good);
