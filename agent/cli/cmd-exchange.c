@@ -1,35 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* piagent exchange: the token exchange by hand, for testing a cluster: serve with the test provider, ask a
- * server for an operation, read a server's status. The secret and the port come from the boot files. */
+/* piagent exchange: the token exchange by hand, for testing a cluster: ask a server for an operation, read a
+ * server's status. The secret and the port come from the boot files. A server with fake join material for
+ * such tests is tests/tools/exchange-test-server (test-only code stays out of the daemon). */
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "config-load.h"
 #include "exchange-client.h"
-#include "exchange-server.h"
-#include "exchange-test-provider.h"
 #include "log.h"
 #include "secret.h"
 
 typedef struct Args {
         const char *boot_dir;
-        const char *address; /* serve: listen address */
         const char *node;
         unsigned port;
         ExchangeQuery query;
-        bool test_provider;
         bool show_secrets;
-        unsigned delay_ms;
 } Args;
 
 static void help(void)
 {
-        printf("Usage: piagent exchange serve --test-provider [OPTIONS]\n"
-               "       piagent exchange request ADDRESS join|vote|ca|joined [OPTIONS]\n"
+        printf("Usage: piagent exchange request ADDRESS join|vote|ca|joined [OPTIONS]\n"
                "       piagent exchange status ADDRESS [OPTIONS]\n"
                "\n"
                "The token exchange by hand (docs/exchange.md). The cluster secret and the exchange port come\n"
@@ -38,10 +32,6 @@ static void help(void)
                "  --boot-dir DIR        where role.txt and cluster.txt are\n"
                "  --port N              the exchange port (default: exchange_port from cluster.txt)\n"
                "  --node ID             this node's id\n"
-               "  --test-provider       serve: hand out fake join material (the real provider comes with\n"
-               "                        the masters' code)\n"
-               "  --address ADDR        serve: the IPv4 address to listen on (default: any)\n"
-               "  --delay MS            serve: answer after MS milliseconds\n"
                "  --role ROLE           request join/joined: worker or control-plane (default: worker)\n"
                "  --result ok|failed    request joined: the result to report (default: ok)\n"
                "  --show-secrets        request: print the token and certificate key, not their fingerprints\n"
@@ -51,17 +41,10 @@ static void help(void)
 static int parse_args(int argc, char **argv, Args *a)
 {
         static const struct option options[] = {
-                {"boot-dir", required_argument, NULL, 'b'},
-                {"port", required_argument, NULL, 'p'},
-                {"node", required_argument, NULL, 'n'},
-                {"test-provider", no_argument, NULL, 't'},
-                {"address", required_argument, NULL, 'a'},
-                {"delay", required_argument, NULL, 'd'},
-                {"role", required_argument, NULL, 'r'},
-                {"result", required_argument, NULL, 'R'},
-                {"show-secrets", no_argument, NULL, 's'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+                {"boot-dir", required_argument, NULL, 'b'}, {"port", required_argument, NULL, 'p'},
+                {"node", required_argument, NULL, 'n'},     {"role", required_argument, NULL, 'r'},
+                {"result", required_argument, NULL, 'R'},   {"show-secrets", no_argument, NULL, 's'},
+                {"help", no_argument, NULL, 'h'},           {},
         };
         int opt;
 
@@ -79,16 +62,6 @@ static int parse_args(int argc, char **argv, Args *a)
                         if (!exchange_node_valid(optarg))
                                 return log_error_errno(-EINVAL, "Invalid node id '%s'", optarg);
                         a->node = optarg;
-                        break;
-                case 't':
-                        a->test_provider = true;
-                        break;
-                case 'a':
-                        a->address = optarg;
-                        break;
-                case 'd':
-                        if (sscanf(optarg, "%u", &a->delay_ms) != 1)
-                                return log_error_errno(-EINVAL, "Invalid delay '%s'", optarg);
                         break;
                 case 'r':
                         a->query.role = exchange_role_from_string(optarg);
@@ -134,67 +107,6 @@ static const char *default_node(char buf[static EXCHANGE_NODE_MAX + 1])
                 strcpy(buf, "piagent-cli");
         buf[EXCHANGE_NODE_MAX] = 0;
         return buf;
-}
-
-static int event_with_signals(sd_event **ret)
-{
-        sd_event *e = NULL;
-        sigset_t mask;
-        int r;
-
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        r = sd_event_new(&e);
-        if (r >= 0)
-                r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
-        if (r >= 0)
-                r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
-        if (r < 0) {
-                sd_event_unref(e);
-                return r;
-        }
-        *ret = e;
-        return 0;
-}
-
-static int serve(Args *a)
-{
-        _cleanup_config_ Config *c = NULL;
-        sd_event *e = NULL;
-        ExchangeTestProvider *p = NULL;
-        ExchangeServer *s = NULL;
-        char fp[SECRET_FINGERPRINT_SIZE], node[EXCHANGE_NODE_MAX + 1];
-        int r;
-
-        if (!a->test_provider)
-                return log_error_errno(-EOPNOTSUPP, "Only --test-provider can serve yet");
-        r = load(a, &c);
-        if (r < 0)
-                return r;
-        r = event_with_signals(&e);
-        if (r >= 0)
-                r = exchange_test_provider_new(e, a->node ?: default_node(node), &p);
-        if (r >= 0) {
-                p->delay_usec = a->delay_ms * 1000ULL;
-                p->role = role_to_string(c->role);
-                r = exchange_server_new(e, c->secret,
-                                        &(ExchangeServerOptions){.http = {.address = a->address, .port = a->port}},
-                                        &exchange_test_provider_ops, p, &s);
-        }
-        if (r >= 0 && secret_fingerprint(c->secret, fp) >= 0)
-                log_notice("Exchange server with the test provider on port %u (node %s, secret fingerprint %s)",
-                           exchange_server_get_port(s), p->node, fp);
-        if (r >= 0)
-                r = sd_event_loop(e);
-        if (r < 0)
-                log_error_errno(r, "Exchange server failed: %m");
-        exchange_server_free(s);
-        exchange_test_provider_free(p);
-        sd_event_unref(e);
-        return r;
 }
 
 typedef struct Outcome {
@@ -323,14 +235,12 @@ int cmd_exchange(const Settings *settings, int argc, char **argv)
                 return r > 0 ? 0 : EXIT_USAGE;
         a.boot_dir = a.boot_dir ?: settings->boot_dir;
         verb = optind < argc ? argv[optind] : NULL;
-        if (verb && streq(verb, "serve") && optind + 1 == argc)
-                r = serve(&a);
-        else if (verb && streq(verb, "request") && optind + 3 == argc)
+        if (verb && streq(verb, "request") && optind + 3 == argc)
                 r = request(&a, argv[optind + 1], argv[optind + 2]);
         else if (verb && streq(verb, "status") && optind + 2 == argc)
                 r = request(&a, argv[optind + 1], NULL);
         else {
-                fprintf(stderr, "piagent exchange: expected serve, request ADDRESS OP or status ADDRESS; see --help\n");
+                fprintf(stderr, "piagent exchange: expected request ADDRESS OP or status ADDRESS; see --help\n");
                 return EXIT_USAGE;
         }
         return r < 0 ? 1 : 0;

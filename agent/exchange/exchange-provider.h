@@ -2,9 +2,9 @@
 #pragma once
 
 /* What an exchange server hands out comes from a provider: on a master, the masters/workers code with kubeadm
- * behind it; in tests, the test provider (exchange-test-provider.h). The server has already authenticated
- * the requester (its node id is proven by the MAC) and serialised control-plane joins when an operation
- * reaches the provider.
+ * behind it (role-node-serve.c); in tests, the test provider (tests/lib/exchange-test-provider.h). The server
+ * has already authenticated the requester (its node id is proven by the MAC) and serialised control-plane joins
+ * when an operation reaches the provider.
  *
  * Every operation but status is asynchronous: it takes an ExchangeCall and either returns a negative errno at
  * once (the call is then answered with that error, and the provider must not touch it again), or returns 0

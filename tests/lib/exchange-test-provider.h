@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* A provider for tests, the fuzzer, the benchmark and `piagent exchange serve --test-provider`: well-formed
- * but fake join material (a fresh random token and certificate key per join, a fixed test CA), the first
- * candidate gets the vote, and behaviour a test can steer: answer at once or after a delay, fail, or hold
- * calls until released. */
+/* A provider for the tests, the fuzzer, the benchmark and tests/tools/exchange-test-server (test-only code: the
+ * daemon does not contain it): well-formed but fake join material (a fresh random token and certificate key
+ * per join, a fixed test CA), the first candidate gets the vote, and behaviour a test can steer: answer at
+ * once or after a delay, fail, or hold calls until released. */
 
 #include <stdbool.h>
 #include <stdint.h>
