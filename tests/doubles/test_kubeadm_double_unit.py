@@ -107,9 +107,33 @@ class ConfigTest(unittest.TestCase):
     def test_init__no_kind__refused(self):
         self.assertFails(lambda: init_cfg({"nodeRegistration": {}}), "kind and apiVersion is mandatory")
 
-    def test_init__v1beta4_on_130__not_registered(self):
+    def test_init__v1beta4_on_130__experimental(self):
         self.assertFails(lambda: init_cfg(GOOD_INIT, version=V130),
+                         'experimental API spec: "kubeadm.k8s.io/v1beta4" is not allowed')
+
+    def test_init__v1beta4_on_127__not_registered(self):
+        self.assertFails(lambda: init_cfg(GOOD_INIT, version="v1.27.16"),
                          'no kind "InitConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"')
+
+    def test_api_status__per_minor(self):
+        cases = {("v1.22.0", "v1beta3"): config.PREFERRED, ("v1.30.14", "v1beta3"): config.PREFERRED,
+                 ("v1.31.0", "v1beta3"): config.DEPRECATED, ("v1.35.1", "v1beta3"): config.DEPRECATED,
+                 ("v1.36.0", "v1beta3"): config.OLD, ("v1.21.9", "v1beta3"): config.UNKNOWN,
+                 ("v1.27.3", "v1beta4"): config.UNKNOWN, ("v1.28.0", "v1beta4"): config.EXPERIMENTAL,
+                 ("v1.30.14", "v1beta4"): config.EXPERIMENTAL, ("v1.31.0", "v1beta4"): config.PREFERRED,
+                 ("v1.33.5", "v1beta4"): config.PREFERRED, ("v1.33.5", "v1beta2"): config.OLD}
+        for (kv, v), want in cases.items():
+            self.assertEqual(config.api_status(kv, v), want, f"{v} on kubeadm {kv}")
+        self.assertEqual(config.preferred_version("v1.30.14"), "v1beta3")
+        self.assertEqual(config.preferred_version("v1.33.5"), "v1beta4")
+
+    def test_init__v1beta3_on_136__old_api(self):
+        self.assertFails(lambda: init_cfg(doc("InitConfiguration", "v1beta3"), version="v1.36.0"),
+                         'old API spec: "kubeadm.k8s.io/v1beta3"', "kubeadm v1.35")
+
+    def test_config_validate__experimental_allowed_by_flag(self):
+        d = config.load_documents(text(GOOD_INIT), V130, allow_experimental=True)
+        self.assertIn("InitConfiguration", d.kinds)
 
     def test_init__v1beta3_on_130__accepted(self):
         c = init_cfg(doc("InitConfiguration", "v1beta3", nodeRegistration={"kubeletExtraArgs": {"v": "2"}}),
@@ -511,6 +535,83 @@ class CommandTest(unittest.TestCase):
         self.assertEqual(self.kubeadm("version", "-o", "short")[1], "v1.30.5\n")
         code, out, _ = self.kubeadm("version", "-o", "json")
         self.assertEqual(json.loads(out)["clientVersion"]["minor"], "30")
+
+    def test_config_images_list__per_version(self):
+        from kdouble import images
+
+        self.setting("version", "v1.30.14")
+        code, out, _ = self.kubeadm("config", "images", "list")
+        self.assertEqual(code, 0)
+        self.assertEqual(out.split(), [
+            "registry.k8s.io/kube-apiserver:v1.30.14", "registry.k8s.io/kube-controller-manager:v1.30.14",
+            "registry.k8s.io/kube-scheduler:v1.30.14", "registry.k8s.io/kube-proxy:v1.30.14",
+            f"registry.k8s.io/coredns/coredns:{images.COREDNS[30]}", "registry.k8s.io/pause:3.9",
+            f"registry.k8s.io/etcd:{images.ETCD[30]}"])
+        self.setting("version", "v1.33.5")
+        code, out, _ = self.kubeadm("config", "images", "list", "-o", "json")
+        self.assertIn("registry.k8s.io/pause:3.10", json.loads(out)["images"])
+        code, _, err = self.kubeadm("config", "images", "list", "--kubernetes-version", "v1.31.0")
+        self.assertEqual(code, 1)
+        self.assertIn("control plane version >= 1.32.0", err)
+
+    def test_config_images_pull__registry_unreachable(self):
+        from kdouble import images
+
+        store = os.path.join(self.tmp.name, "images")
+        saved, images.IMAGES = images.IMAGES, store
+        try:
+            self.setting("registry", "unreachable")
+            code, _, err = self.kubeadm("config", "images", "pull")
+            self.assertEqual(code, 1)
+            self.assertIn("failed to pull image registry.k8s.io/kube-apiserver:v1.31.2", err)
+            self.assertIn("lookup registry.k8s.io: no such host", err)
+            self.assertEqual(images.present(), set())
+            self.setting("registry", "reachable")
+            self.assertEqual(self.kubeadm("config", "images", "pull")[0], 0)
+            self.assertIn("registry.k8s.io/pause:3.10", images.present())
+            # What is there is not pulled again (IfNotPresent); Never pulls nothing; Always pulls all.
+            self.setting("registry", "unreachable")
+            want = images.control_plane_images({"kubernetesVersion": "v1.31.2", "etcd": {"local": {}}}, "v1.31.2")
+            self.assertEqual(images.pull_check(want, "IfNotPresent"), [])
+            self.assertEqual(images.pull_check(want + ["x.example/y:1"], "Never"), [])
+            self.assertEqual(len(images.pull_check(want, "Always")), len(want))
+        finally:
+            images.IMAGES = saved
+
+    def test_token_kubeconfig__client_go_precedence(self):
+        from kdouble import cli
+
+        admin = os.path.join(node.K8S, "admin.conf")
+        home = os.path.join(self.tmp.name, "home")
+        os.makedirs(os.path.join(home, ".kube"))
+        p = flags.parse(["token", "create"])
+        env = {k: os.environ.get(k) for k in ("HOME", "KUBECONFIG")}
+        try:
+            os.environ.pop("KUBECONFIG", None)
+            os.environ["HOME"] = home
+            self.assertEqual(cli._token_kubeconfig(p), admin if os.path.exists(admin) else
+                             os.path.join(home, ".kube", "config"))
+            with open(os.path.join(home, ".kube", "config"), "w") as f:
+                f.write("apiVersion: v1\n")
+            self.assertEqual(cli._token_kubeconfig(p), os.path.join(home, ".kube", "config"))
+            other = os.path.join(self.tmp.name, "other.conf")
+            os.environ["KUBECONFIG"] = f"{self.tmp.name}/missing.conf:{other}"
+            self.assertEqual(cli._token_kubeconfig(p), admin if os.path.exists(admin) else
+                             f"{self.tmp.name}/missing.conf")
+            with open(other, "w") as f:
+                f.write("apiVersion: v1\n")
+            self.assertEqual(cli._token_kubeconfig(p), other)
+            self.assertEqual(cli._token_kubeconfig(flags.parse(["token", "create", "--kubeconfig", admin])), admin)
+        finally:
+            for k, v in env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def test_mem__setting(self):
+        self.setting("mem-mb", "906")
+        self.assertEqual(node.meminfo_mb(), 906)
 
     def test_config_validate__exit_codes(self):
         path = os.path.join(self.tmp.name, "c.json")

@@ -17,8 +17,13 @@ Files installed: /usr/bin/kubeadm, /usr/bin/kubectl, the kdouble package in
 import json
 import os
 import shlex
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from kdouble import config as _config, node as _node  # noqa: E402
+
+DEFAULT_VERSION = _node.DEFAULT_VERSION  # what the double is without /etc/kubeadm-double/version
 LIBDIR = "/usr/lib/kubeadm-double"
 LOG = "/var/log/kubeadm-double.log"
 ETC = "/etc/kubeadm-double"
@@ -50,6 +55,11 @@ def node_files(version=None, fail=None, delay_ms=None, clock_offset_s=None, sett
     for k, v in extra.items():
         files[f"{ETC}/{k}"] = (v if v.endswith("\n") else v + "\n").encode()
     return files
+
+
+def preferred_api(kubeadm_version):
+    """The configuration API a kubeadm release prefers (kdouble/config.py: v1beta4 from 1.31, else v1beta3)."""
+    return _config.preferred_version(kubeadm_version)
 
 
 def set_setting(c, nodes, name, value):

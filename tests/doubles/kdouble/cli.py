@@ -57,7 +57,7 @@ class Run:
 # -- helpers -------------------------------------------------------------------
 
 
-def _load_docs(run, path):
+def _load_docs(run, path, allow_experimental=False):
     try:
         with open(path) as f:
             text = f.read()
@@ -65,7 +65,7 @@ def _load_docs(run, path):
         raise KubeadmError(f"unable to read config from {path!r} : open {path}: {e.strerror.lower()}") from None
     allow = node.read_setting("allow-deprecated-api") is not None or os.path.exists(
         os.path.join(node.ETC, "allow-deprecated-api"))
-    docs = cfgmod.load_documents(text, node.version(), allow_deprecated=allow)
+    docs = cfgmod.load_documents(text, node.version(), allow_deprecated=allow, allow_experimental=allow_experimental)
     return docs
 
 
@@ -130,6 +130,18 @@ def _control_plane_checks(bind_port, etcd_dir):
         checks.append(_file_check(f"{node.MANIFESTS}/{m}.yaml"))
     checks.append(_dir_check(etcd_dir))
     return checks
+
+
+def _pull_images(run, cluster, nodereg, ignore):
+    """preflight.RunPullImagesCheck: every control-plane image present or pulled, else [ERROR ImagePull]."""
+    from . import images
+
+    out("[preflight] Pulling images required for setting up a Kubernetes cluster")
+    out("[preflight] This might take a minute or two, depending on the speed of your internet connection")
+    out("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+    errors = images.pull_check(images.control_plane_images(cluster, node.version()),
+                               nodereg.get("imagePullPolicy") or "IfNotPresent")
+    _preflight(run, [("ImagePull", e, False) for e in errors], ignore)
 
 
 def _write_pair(certdir, name, cert, key):
@@ -342,8 +354,28 @@ def _local_ready(certdir, ip, port, timeout):
 def _admin(path=None, timeout=10.0):
     from . import api
 
-    kc = _pki().Kubeconfig.load(path or os.path.join(node.K8S, "admin.conf"))
+    path = path or os.path.join(node.K8S, "admin.conf")
+    try:
+        kc = _pki().Kubeconfig.load(path)
+    except FileNotFoundError:
+        raise KubeadmError(f"failed to load admin kubeconfig: open {path}: no such file or directory") from None
     return api.from_kubeconfig(kc, timeout=timeout), kc
+
+
+def _token_kubeconfig(p):
+    """The kubeconfig `kubeadm token` uses: cmdutil.GetKubeConfigPath() (cmd/kubeadm/app/cmd/util/cmdutil.go).
+    Its --kubeconfig flag only *shows* admin.conf as its default (options.AddKubeConfigFlag sets DefValue);
+    unset, client-go's loading rules decide: the first existing file of $KUBECONFIG (if set) or of
+    $HOME/.kube/config, then admin.conf; if none exists, the first of them."""
+    if p.get("kubeconfig"):
+        return p.get("kubeconfig")
+    env = os.environ.get("KUBECONFIG")
+    chain = []
+    for f in (env.split(os.pathsep) if env else [os.path.join(os.environ.get("HOME", ""), ".kube", "config")]):
+        if f and f not in chain:
+            chain.append(f)
+    chain.append(os.path.join(node.K8S, "admin.conf"))
+    return next((f for f in chain if os.path.exists(f)), chain[0])
 
 
 def _token_secret(token, ttl_s, usages, groups, description, now=None):
@@ -478,6 +510,7 @@ def cmd_init(run):
     faults.phase("preflight")
     if "preflight" not in skip:
         _preflight(run, _control_plane_checks(port, etcd_dir) + [_file_check(f"{node.K8S}/kubelet.conf")], ignore)
+        _pull_images(run, cluster, init["nodeRegistration"], ignore)
     if p.get("dry-run") or init.get("dryRun"):
         out("[dryrun] Would perform the init; the double stops here")
         return 0
@@ -612,10 +645,13 @@ def cmd_init(run):
     return 0
 
 
-def _register_control_plane(client, name, ip, port):
-    client.post(f"/double/v1/control-plane/{name}",
-                {"advertiseAddress": ip, "bindPort": port, "etcdClientURL": f"https://{ip}:2379",
-                 "etcdPeerURL": f"https://{ip}:2380"})
+def _register_control_plane(client, name, ip, port, etcd=True):
+    """The double's record of a control-plane node: what kubeadm reads from the mirror pods' annotations (the
+    kube-apiserver's advertise address and port; etcd's client URL once etcd runs here)."""
+    body = {"advertiseAddress": ip, "bindPort": port}
+    if etcd:
+        body.update({"etcdClientURL": f"https://{ip}:2379", "etcdPeerURL": f"https://{ip}:2380"})
+    client.post(f"/double/v1/control-plane/{name}", body)
 
 
 def _kubelet_unit(name, ip):
@@ -837,6 +873,13 @@ def cmd_join(run):
         _heartbeat_now(name, ip)
         node.install_units(_kubelet_unit(name, ip))
         node.start_unit(node.UNIT_KUBELET)
+        if cp is not None:
+            # The kubelet now runs the kube-apiserver static pod written at control-plane-prepare, and its mirror
+            # pod announces the endpoint: from here on `kubeadm reset` finds this control-plane node.
+            client, _ = _admin()
+            _wait("error execution phase kubelet-start: registering the kube-apiserver mirror pod",
+                  lambda: _register_control_plane(client, name, ip, cp["localAPIEndpoint"]["bindPort"],
+                                                  etcd=False) or True, 60.0)
     finally:
         try:
             os.unlink(f"{node.K8S}/bootstrap-kubelet.conf")
@@ -913,6 +956,11 @@ def _join_control_plane_prepare(run, cfg, cluster, certdir, tclient):
                            "doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster "
                            "has a stable controlPlaneEndpoint address.\n* The certificates that must be shared among "
                            "control plane instances are provided.\n")
+    if "preflight" not in set(run.p.get("skip-phases", [])) | set(cfg.join.get("skipPhases") or []):
+        ignore = list(run.p.get("ignore-preflight-errors", [])) + list(
+            cfg.join["nodeRegistration"].get("ignorePreflightErrors") or [])
+        full = cfgmod.default_cluster(cluster, node.version(), [])
+        _pull_images(run, full, cfg.join["nodeRegistration"], ignore)
     faults.phase("control-plane-prepare")
     key = cp.get("certificateKey")
     phase = "error execution phase control-plane-prepare/download-certs: error downloading certs: "
@@ -1045,6 +1093,9 @@ def _join_control_plane(run, cfg, cluster, certdir, server):
     out("[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s")
     _wait("error execution phase control-plane-join/etcd: the local etcd member is not healthy", local.health,
           cfg.timeout("etcdAPICall", 120.0))
+    admin, _ = _admin()
+    _wait("error execution phase control-plane-join/etcd: registering the etcd mirror pod",
+          lambda: _register_control_plane(admin, name, ip, port) or True, 60.0)
     faults.phase("control-plane-join")
     out('[control-plane] Creating static Pod manifest for "kube-apiserver"')
     node.start_unit(node.UNIT_APISERVER)
@@ -1076,37 +1127,28 @@ def cmd_reset(run):
     run.extra["node_name"] = st.get("nodeName")
     out("[preflight] Running pre-flight checks")
     faults.phase("preflight")
-    control_plane = st.get("role") == "control-plane" or os.path.exists(f"{node.MANIFESTS}/etcd.yaml")
-    if control_plane:
-        faults.phase("remove-etcd-member")
-        # The etcd endpoints of the cluster (kubeadm asks the cluster too),
-        # then the double's control-plane record goes, while this node's
-        # apiserver is still healthy behind the load balancer.
-        endpoints = []
-        if st.get("nodeName") and os.path.exists(os.path.join(node.K8S, "admin.conf")):
-            try:
-                client, _ = _admin(timeout=5.0)
-                endpoints = _wait("listing the control plane", lambda: [
-                    c["etcdClientURL"] for c in client.get("/double/v1/control-plane")["items"]
-                    if c.get("etcdClientURL") and c.get("name") != st["nodeName"]] or ["-"], 10.0)
-                _wait("removing the control-plane record",
-                      lambda: client.delete(f"/double/v1/control-plane/{st['nodeName']}", ok_404=True) or True, 10.0)
-            except Exception as e:  # noqa: BLE001 - best effort; the control plane may be gone
-                warn(run, f"[reset] could not reach the cluster to remove the control-plane record of "
-                          f"{st['nodeName']}: {e}")
+    cfg = _reset_cluster_config(run, p, st)
+    faults.phase("remove-etcd-member")
+    # kubeadm's remove-etcd-member phase (cmd/kubeadm/app/cmd/phases/reset/removeetcdmember.go): the member is
+    # removed only with the configuration fetched from the cluster, which needs admin.conf, a reachable API, this
+    # node's Node object and its kube-apiserver (getAPIEndpoint): a worker, or a node whose join never got that
+    # far, removes nothing. The data directory is emptied either way.
+    if cfg is None:
+        warn(run, "[reset] No kubeadm config, using etcd pod spec to get data directory")
+    else:
+        client, name, endpoints = cfg
+        _wait("removing the control-plane record",
+              lambda: client.delete(f"/double/v1/control-plane/{name}", ok_404=True) or True, 10.0)
         try:
-            _remove_etcd_member(st, certdir, [e for e in endpoints if e != "-"])
+            _remove_etcd_member(st, certdir, endpoints)
         except Exception as e:  # noqa: BLE001 - kubeadm warns and goes on
             warn(run, f"[reset] Failed to remove etcd member: {e}, please manually remove this etcd member using "
                       "etcdctl")
-    else:
-        out("[reset] No etcd config found. Assuming external etcd")
-        out("[reset] Please, manually reset etcd to prevent further issues")
     faults.phase("cleanup-node")
     out("[reset] Stopping the kubelet service")
     node.remove_units(node.UNITS)
     dirs = [node.MANIFESTS, "/var/lib/kubelet", certdir]
-    if control_plane and os.path.isdir(etcd_dir):
+    if os.path.isdir(etcd_dir) and os.listdir(etcd_dir):
         out(f"[reset] Deleting contents of the etcd data directory: {etcd_dir}")
         _empty_dir(etcd_dir)
     out(f"[reset] Deleting contents of directories: [{' '.join(dirs)}]")
@@ -1126,6 +1168,38 @@ def cmd_reset(run):
         "The reset process does not clean your kubeconfig files and you must remove them manually.\n"
         "Please, check the contents of the $HOME/.kube/config file.")
     return 0
+
+
+def _reset_cluster_config(run, p, st):
+    """What kubeadm reset's FetchInitConfigurationFromCluster needs (cmd/kubeadm/app/util/config/cluster.go):
+    (admin client, node name, other members' etcd client URLs), or None with kubeadm's warning. The node name
+    comes from kubelet.conf, the API endpoint from this node's kube-apiserver (here: its control-plane record)."""
+    from . import api
+
+    kubeconfig = p.get("kubeconfig") or os.path.join(node.K8S, "admin.conf")
+    if not os.path.exists(kubeconfig):
+        return None  # "Could not obtain a client set from the kubeconfig file" (klog V(1): not printed)
+    name = st.get("nodeName")
+    try:
+        client, _ = _admin(kubeconfig, timeout=5.0)
+        _wait("failed to get config map", lambda: client.get(
+            "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"), 10.0)
+        if not name or not os.path.exists(os.path.join(node.K8S, "kubelet.conf")):
+            raise KubeadmError("failed to get node registration: failed to get node name from kubelet config: open "
+                               f"{node.K8S}/kubelet.conf: no such file or directory")
+        try:
+            client.get(f"/api/v1/nodes/{name}")
+        except api.ApiError as e:
+            raise KubeadmError(f"failed to get node registration: failed to get corresponding node: {e}") from None
+        records = _wait("listing the control plane", lambda: client.get("/double/v1/control-plane")["items"], 10.0)
+        if not any(c.get("name") == name and c.get("advertiseAddress") for c in records):
+            raise KubeadmError(f"failed to getAPIEndpoint: could not retrieve API endpoints for node \"{name}\" using "
+                               "pod annotations: no pods with label component=kube-apiserver on this node")
+    except (KubeadmError, OSError, api.ApiError) as e:
+        warn(run, f"[reset] Unable to fetch the kubeadm-config ConfigMap from cluster: {e}")
+        return None
+    endpoints = [c["etcdClientURL"] for c in records if c.get("etcdClientURL") and c.get("name") != name]
+    return client, name, endpoints
 
 
 def _empty_dir(d):
@@ -1219,7 +1293,7 @@ def cmd_token_create(run):
         if errs:
             raise ValidationError(errs)
     token = token or pki.new_token()
-    client, kc = _admin(p.get("kubeconfig"))
+    client, kc = _admin(_token_kubeconfig(p))
     try:
         _create_token(client, _token_secret(token, ttl, usages, groups, desc))
     except (OSError, api.ApiError) as e:
@@ -1244,7 +1318,7 @@ def cmd_token_list(run):
     from .apiserver import token_fields
 
     p = run.p
-    client, _ = _admin(p.get("kubeconfig"))
+    client, _ = _admin(_token_kubeconfig(p))
     try:
         items = client.get("/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io"
                            "%2Ftoken")["items"]
@@ -1296,7 +1370,7 @@ def cmd_token_delete(run):
     if not p.args:
         raise KubeadmError("missing argument; 'token delete' is missing token of form \"" + TOKEN_RE_TEXT
                            + "\" or \"^([a-z0-9]{6})$\"")
-    client, _ = _admin(p.get("kubeconfig"))
+    client, _ = _admin(_token_kubeconfig(p))
     for a in p.args:
         tid = a.split(".")[0]
         if not (TOKEN_RE.match(a) or TOKEN_ID_RE.match(a)):
@@ -1326,6 +1400,9 @@ def cmd_upload_certs(run):
     if p.has("config"):
         docs = _load_docs(run, p.get("config"))
         cfg = cfgmod.build_init(docs, node.version(), node.hostname, lambda: "0.0.0.0")
+        for w in cfg.warnings:
+            warn(run, w)
+        run.extra["api_version"] = cfg.api_version
         certdir, key = cfg.cert_dir, cfg.init.get("certificateKey")
     if p.has("cert-dir"):
         certdir = p.get("cert-dir")
@@ -1380,7 +1457,7 @@ def cmd_config_validate(run):
     p = run.p
     if not p.has("config"):
         raise KubeadmError("the --config flag is mandatory")
-    docs = _load_docs(run, p.get("config"))
+    docs = _load_docs(run, p.get("config"), allow_experimental=bool(p.get("allow-experimental-api")))
     if "JoinConfiguration" in docs.kinds:
         cfgmod.build_join(docs, node.version(), node.hostname, lambda: "0.0.0.0")
     else:
@@ -1391,11 +1468,66 @@ def cmd_config_validate(run):
     return 0
 
 
+def _images_cluster(run):
+    """The ClusterConfiguration `kubeadm config images` works from: --config, or the flags over the defaults
+    (kubernetesVersion defaults to the client version: the double has no internet to resolve stable-1)."""
+    p = run.p
+    if p.has("config"):
+        docs = _load_docs(run, p.get("config"))
+        flags_init = {"cluster": {k: p.get(f) for f, k in (("kubernetes-version", "kubernetesVersion"),
+                                                          ("image-repository", "imageRepository")) if p.has(f)}}
+        cfg = cfgmod.build_init(docs, node.version(), node.hostname, lambda: "0.0.0.0", flags_init)
+        for w in cfg.warnings:
+            warn(run, w)
+        return cfg.cluster
+    cluster = {}
+    if p.has("kubernetes-version"):
+        cluster["kubernetesVersion"] = p.get("kubernetes-version")
+    if p.has("image-repository"):
+        cluster["imageRepository"] = p.get("image-repository")
+    warnings = []
+    cluster = cfgmod.default_cluster(cluster, node.version(), warnings)
+    errs = cfgmod.validate_cluster(cluster, node.version(), warnings)
+    if errs:
+        raise ValidationError(errs)
+    for w in warnings:
+        warn(run, w)
+    return cluster
+
+
+def cmd_config_images_list(run):
+    from . import images
+
+    imgs = images.control_plane_images(_images_cluster(run), node.version())
+    fmt = run.p.get("output", "text")
+    if fmt == "json":
+        out(json.dumps({"kind": "Images", "apiVersion": "output.kubeadm.k8s.io/v1alpha3", "images": imgs}, indent=4))
+    elif fmt in ("text", ""):
+        for i in imgs:
+            out(i)
+    else:
+        raise KubeadmError(f'unable to match a printer suitable for the output format "{fmt}", allowed formats are: '
+                           "json,text")
+    return 0
+
+
+def cmd_config_images_pull(run):
+    from . import images
+
+    for image in images.control_plane_images(_images_cluster(run), node.version()):
+        err = images.pull(image)
+        if err:
+            raise KubeadmError(err)
+        out(f"[config/images] Pulled {image}")
+    return 0
+
+
 HANDLERS = {
     "init": cmd_init, "join": cmd_join, "reset": cmd_reset, "token-create": cmd_token_create,
     "token-list": cmd_token_list, "token-delete": cmd_token_delete, "token-generate": cmd_token_generate,
     "upload-certs": cmd_upload_certs, "certificate-key": cmd_certificate_key, "version": cmd_version,
-    "config-validate": cmd_config_validate,
+    "config-validate": cmd_config_validate, "config-images-list": cmd_config_images_list,
+    "config-images-pull": cmd_config_images_pull,
 }
 
 USAGE = """kubeadm (test double): easily bootstrap a secure Kubernetes cluster
@@ -1405,7 +1537,7 @@ Usage:
 
 Available Commands:
   certs       certificate-key
-  config      validate
+  config      validate, images list, images pull
   init        Run this command in order to set up the Kubernetes control plane
   join        Run this on any machine you wish to join an existing cluster
   reset       Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'

@@ -232,17 +232,51 @@ def _goname(t):
 # -- documents ---------------------------------------------------------------
 
 
-def supported_versions(kubeadm_version):
+# Which kubeadm.k8s.io versions a kubeadm minor reads, as cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go registers
+# them and validateSupportedVersion() in cmd/kubeadm/app/util/config/common.go sorts them (docs/kubeadm-double.md):
+# v1beta3 from 1.22 (PR 101129), preferred until 1.30, deprecated (a warning) from 1.31 (PR 125029), removed in 1.36
+# (PR 136016); v1beta4 registered as experimental in 1.28-1.30 (PR 118866: refused unless
+# --allow-experimental-api, which only `config migrate/validate` have), preferred from 1.31. v1beta2 and older are
+# "old" specs (refused with the kubeadm release to migrate with); the double models no schema for them.
+PREFERRED, DEPRECATED, EXPERIMENTAL, OLD, UNKNOWN = "preferred", "deprecated", "experimental", "old", "unknown"
+OLD_SPECS = {"v1alpha1": "v1.11", "v1alpha2": "v1.12", "v1alpha3": "v1.14", "v1beta1": "v1.15", "v1beta2": "v1.22"}
+
+
+def api_status(kubeadm_version, version):
+    """PREFERRED / DEPRECATED / EXPERIMENTAL / OLD / UNKNOWN for kubeadm.k8s.io/<version> on this kubeadm."""
     _, minor, _ = parse_version(kubeadm_version)
-    if minor >= 31:
-        return ("v1beta4", "v1beta3")
-    if minor >= 22:
-        return ("v1beta3",)
-    return ()
+    if version in OLD_SPECS:
+        return OLD
+    if version == "v1beta3":
+        if minor < 22:
+            return UNKNOWN
+        return PREFERRED if minor <= 30 else DEPRECATED if minor <= 35 else OLD
+    if version == "v1beta4":
+        if minor < 28:
+            return UNKNOWN
+        return EXPERIMENTAL if minor <= 30 else PREFERRED
+    return UNKNOWN
+
+
+def old_spec_release(kubeadm_version, version):
+    """The kubeadm release an old spec's error message names (the last that reads it)."""
+    if version == "v1beta3":
+        return "v1.35"
+    return OLD_SPECS.get(version, "v1.22")
+
+
+def supported_versions(kubeadm_version):
+    """The versions accepted without an error, preferred first."""
+    out = [v for v in ("v1beta4", "v1beta3") if api_status(kubeadm_version, v) == PREFERRED]
+    out += [v for v in ("v1beta4", "v1beta3") if api_status(kubeadm_version, v) == DEPRECATED]
+    return tuple(out)
 
 
 def preferred_version(kubeadm_version):
-    return supported_versions(kubeadm_version)[0]
+    versions = supported_versions(kubeadm_version)
+    if not versions:
+        raise KubeadmError(f"kubeadm {kubeadm_version}: the kubeadm test double models kubeadm 1.22 and later only")
+    return versions[0]
 
 
 class Documents:
@@ -254,7 +288,7 @@ class Documents:
         self.warnings = []
 
 
-def load_documents(text, kubeadm_version, allow_deprecated=False):
+def load_documents(text, kubeadm_version, allow_deprecated=False, allow_experimental=False):
     try:
         raw_docs = yamlish.load_all(text)
     except yamlish.YAMLError as e:
@@ -271,7 +305,6 @@ def load_documents(text, kubeadm_version, allow_deprecated=False):
         else:
             docs.append(d)
     out = Documents()
-    versions = supported_versions(kubeadm_version)
     seen = set()
     for d in docs:
         if not isinstance(d, dict):
@@ -287,20 +320,27 @@ def load_documents(text, kubeadm_version, allow_deprecated=False):
         group, _, version = api.rpartition("/")
         body = {k: v for k, v in d.items() if k not in ("apiVersion", "kind")}
         if group == GROUP:
-            if version in ("v1alpha1", "v1alpha2", "v1alpha3", "v1beta1", "v1beta2"):
+            status = api_status(kubeadm_version, version)
+            if status == OLD:
                 raise KubeadmError(
-                    f'your configuration file uses an old API spec: "{api}". Please use kubeadm v1.22 instead and run '
-                    "'kubeadm config migrate --old-config old.yaml --new-config new.yaml', which will write the new, "
-                    "similar spec using a newer API version.")
+                    f'your configuration file uses an old API spec: "{api}". Please use kubeadm '
+                    f"{old_spec_release(kubeadm_version, version)} instead and run 'kubeadm config migrate --old-config "
+                    "old.yaml --new-config new.yaml', which will write the new, similar spec using a newer API "
+                    "version.")
+            if status == EXPERIMENTAL and not allow_experimental:
+                raise KubeadmError(f'experimental API spec: "{api}" is not allowed. You can use the '
+                                   "--allow-experimental-api flag if the command supports it.")
             schemas = SCHEMAS.get(version)
-            if version not in versions or schemas is None or kind not in schemas:
+            if status == UNKNOWN or schemas is None or kind not in schemas:
                 raise KubeadmError(f'no kind "{kind}" is registered for version "{api}" in scheme '
                                    '"k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31"')
-            if version != versions[0]:
-                msg = (f"{api} is deprecated in kubeadm {kubeadm_version}; use {GROUP}/{versions[0]}")
+            if status == DEPRECATED:
+                msg = (f'your configuration file uses a deprecated API spec: "{api}". Please use \'kubeadm config '
+                       "migrate --old-config old.yaml --new-config new.yaml', which will write the new, similar spec "
+                       "using a newer API version.")
                 if not allow_deprecated:
-                    raise KubeadmError(f"{msg} (the kubeadm test double refuses deprecated API versions; real kubeadm "
-                                       "only warns)")
+                    raise KubeadmError(f"{msg} (kubeadm {kubeadm_version} only warns; the kubeadm test double refuses "
+                                       f"deprecated API versions: write {GROUP}/{preferred_version(kubeadm_version)})")
                 out.warnings.append(msg)
             if any(k in out.kinds for k in [kind]):
                 raise KubeadmError(f'invalid configuration: kind "{kind}" is specified twice in YAML file')

@@ -49,6 +49,11 @@ TOKEN_LIST = dict(TOKEN, **{"output": (STR, "o"), "allow-missing-template-keys":
                             "show-managed-fields": (BOOL, None)})
 VERSION = {"output": (STR, "o")}
 CONFIG_VALIDATE = {"config": (STR, None), "allow-experimental-api": (BOOL, None), "kubeconfig": (STR, None)}
+CONFIG_IMAGES_LIST = {"config": (STR, None), "kubernetes-version": (STR, None), "image-repository": (STR, None),
+                      "feature-gates": (STR, None), "output": (STR, "o"), "allow-missing-template-keys": (BOOL, None),
+                      "show-managed-fields": (BOOL, None), "kubeconfig": (STR, None)}
+CONFIG_IMAGES_PULL = {"config": (STR, None), "kubernetes-version": (STR, None), "image-repository": (STR, None),
+                      "feature-gates": (STR, None), "cri-socket": (STR, None), "kubeconfig": (STR, None)}
 
 # command path -> (log/fault key, flags, max positional args or None for any)
 COMMANDS = {
@@ -63,6 +68,8 @@ COMMANDS = {
     ("certs", "certificate-key"): ("certificate-key", {}, 0),
     ("version",): ("version", VERSION, 0),
     ("config", "validate"): ("config-validate", CONFIG_VALIDATE, 0),
+    ("config", "images", "list"): ("config-images-list", CONFIG_IMAGES_LIST, 0),
+    ("config", "images", "pull"): ("config-images-pull", CONFIG_IMAGES_PULL, 0),
 }
 GROUPS = {(): ("init", "join", "reset", "token", "certs", "version", "config", "help", "completion", "upgrade",
                "kubeconfig"),
@@ -72,7 +79,7 @@ GROUPS = {(): ("init", "join", "reset", "token", "certs", "version", "config", "
                                                      "kubelet-finalize", "addon", "show-join-command"),
           ("token",): ("create", "list", "delete", "generate"),
           ("certs",): ("certificate-key", "check-expiration", "renew", "generate-csr"),
-          ("config",): ("validate", "print", "migrate", "images")}
+          ("config",): ("validate", "print", "migrate", "images"), ("config", "images"): ("list", "pull")}
 
 # kubeadm's cmdutil.ValidateMixedArguments allow-list.
 MIX_ALLOWED = {"config", "ignore-preflight-errors", "dry-run", "kubeconfig", "node-name", "kubeconfig-dir",

@@ -290,6 +290,9 @@ def port_in_use(port, host="0.0.0.0"):
 
 
 def meminfo_mb():
+    """What kubeadm's Mem check sees: sysinfo(2) totalram in MiB (= MemTotal), or /etc/kubeadm-double/mem-mb."""
+    if read_setting("mem-mb") is not None:
+        return int(float_setting("mem-mb", 0))
     try:
         with open("/proc/meminfo") as f:
             for line in f:
