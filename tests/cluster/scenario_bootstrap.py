@@ -9,6 +9,11 @@ cluster secret, bootstrap token or certificate key in any node's journal; the ag
 (election, init, joins); a worker with another cluster's secret never gets join material; after every agent is
 rebooted (container restart), all return to `ready` and no kubeadm init, join or reset runs again. --order random shuffles the
 start order with delays (issue 6, test 2).
+
+--kubeadm-version makes the double another kubeadm release (the configuration API and the control-plane version skew
+it accepts follow it; docs/kubeadm-double.md); every kubeadm run must then use that release's API with no warning.
+--late-master adds a fourth master after the reboot: its control-plane join takes material from a master that is
+ready only from its persisted state (issue 13, point 1).
 """
 
 import argparse
@@ -63,9 +68,10 @@ def journal(c, n, unit="piagent.service"):
     return c.exec(n, ["journalctl", "-u", unit, "-b", "--no-pager", "-o", "cat"], check=False).stdout
 
 
-def specs_for(secret, workers, fail_first_init=False):
+def specs_for(secret, workers, fail_first_init=False, kubeadm_version=None):
     cluster = f"cluster=boot\nsecret={secret}\nvip={VIP}/24\napi_port=9000\nmasters=3\ncni=none\n"
-    node_files = testbed.node_files(settings={"key-algorithm": "ECDSA-P256"}, fail="init=1" if fail_first_init else None)
+    node_files = testbed.node_files(version=kubeadm_version, settings={"key-algorithm": "ECDSA-P256"},
+                                    fail="init=1" if fail_first_init else None)
     node_files["/etc/systemd/system/piagent.service.d/preflight.conf"] = PREFLIGHT
     out = [NodeSpec("lb1", "lb", cluster_txt=cluster), NodeSpec("lb2", "lb", cluster_txt=cluster)]
     out += [NodeSpec(f"m{i}", "master", cluster_txt=cluster, files=node_files) for i in (1, 2, 3)]
@@ -106,6 +112,40 @@ def late_joiner(c, args, init_master, others, specs):
     log(f"late worker joined with fresh material from {', '.join(map(str, served))}")
 
 
+def check_api_versions(c, nodes, kubeadm_version):
+    """Every kubeadm run that read a configuration used the API this kubeadm prefers, without a warning (the
+    double refuses a deprecated or experimental one anyway: this names the run)."""
+    want = testbed.preferred_api(kubeadm_version)
+    for n in nodes:
+        for r in testbed.invocations(c, n):
+            if r.get("api_version"):
+                expect(r["api_version"] == want, f"{n}: kubeadm {r['command']} read {r['api_version']}, not {want}")
+                expect(not r.get("warnings"), f"{n}: kubeadm {r['command']} warned: {r.get('warnings')}")
+    log(f"every kubeadm run used {want} without a warning (kubeadm {kubeadm_version})")
+
+
+def late_master(c, template, masters, name="m4"):
+    """A master added to a cluster whose masters are all ready from their persisted state only (rebooted, or
+    their agent killed at ready): its control-plane join needs upload-certs on one of them (issue 13, point 1)."""
+    before = {m.name: len(testbed.invocations(c, m)) for m in masters}
+    late, = c.up([NodeSpec(name, "master", cluster_txt=template.cluster_txt, files=template.files)])
+    c.wait_for(lambda: node_ready(c, late), timeout=180, what=f"the late master {name} joined")
+    joins = [r for r in testbed.invocations(c, late) if r.get("command") == "join"]
+    expect(joins and joins[-1].get("exit") == 0 and joins[-1].get("control_plane") and
+           joins[-1].get("endpoint") == f"{VIP}:9000", f"{name}: joins {joins}")
+    served = [m for m in masters if any(r.get("command") == "upload-certs" and r.get("exit") == 0
+                                        for r in testbed.invocations(c, m)[before[m.name]:])]
+    expect(served, "no restarted master uploaded the control-plane certificates")
+    failed = [(m.name, r.get("error")) for m in masters for r in testbed.invocations(c, m)[before[m.name]:]
+              if r.get("exit") != 0]
+    expect(not failed, f"kubeadm failed on a restarted master: {failed}")
+    etcd = testbed.etcd_members(c, masters[0])
+    expect(len(etcd) == len(masters) + 1 and not any(m.get("isLearner") for m in etcd), f"etcd members: {etcd}")
+    expect(len({testbed.etcd_cluster_id(c, m) for m in masters + [late]}) == 1, "etcd cluster ids differ")
+    log(f"{name} joined the control plane with certificates uploaded by restarted {', '.join(map(str, served))}")
+    return late
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -120,10 +160,14 @@ def main():
                          "joins through another master with fresh material (issue 6, test 6)")
     ap.add_argument("--fail-first-init", action="store_true",
                     help="the double fails the first kubeadm init on every master (issue 6, test 8)")
+    ap.add_argument("--kubeadm-version", default=None,
+                    help="what the kubeadm double is (e.g. v1.30.14); default: the double's own (docs/kubeadm-double.md)")
+    ap.add_argument("--late-master", action="store_true",
+                    help="after the reboot, add a fourth master: it joins with material from a restarted master")
     args = ap.parse_args()
 
     secret = secrets.token_hex(32)
-    specs = specs_for(secret, args.workers, args.fail_first_init)
+    specs = specs_for(secret, args.workers, args.fail_first_init, args.kubeadm_version)
     with Cluster("bootstrap", binary=args.binary) as c:
         c.prepare()
         if args.order == "together":
@@ -218,6 +262,9 @@ def main():
         c.wait_for(lambda: len(testbed.etcd_members(c, masters[0])) == 3 and
                    len({testbed.etcd_cluster_id(c, m) for m in masters}) == 1,
                    timeout=60, what="etcd healthy after the reboot")
+        if args.late_master:
+            masters.append(late_master(c, next(s for s in specs if s.name == "m1"), masters))
+        check_api_versions(c, masters + workers, args.kubeadm_version or testbed.DEFAULT_VERSION)
         if args.late_joiner:
             late_joiner(c, args, by[inits[0][0]], [m for m in masters if m is not by[inits[0][0]]], specs)
         log("bootstrap scenario passed")

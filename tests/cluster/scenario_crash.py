@@ -12,6 +12,10 @@ seed; the default spares none).
 Asserts: every node converges to `ready`; exactly one successful `kubeadm init` in the cluster and no second
 cluster (one etcd cluster id, 3 voting members); every join went through the VIP; each interrupted kubeadm run
 was cleaned up with `kubeadm reset -f` before the next attempt; the kills really happened (a list per node).
+
+--kubeadm-version makes the double another kubeadm release; --late-master then adds a fourth master once every agent
+was killed at ready and came back: its control-plane join takes material from a master that is ready only from its
+persisted state (issue 13, point 1).
 """
 
 import argparse
@@ -29,7 +33,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
 from harness import NODE_ENV, Cluster, NotYet, log, run_scenario  # noqa: E402
 import testbed  # noqa: E402
-from scenario_bootstrap import VIP, all_ready, expect, specs_for  # noqa: E402
+from scenario_bootstrap import VIP, all_ready, check_api_versions, expect, late_master, specs_for  # noqa: E402
 
 
 class Killer(threading.Thread):
@@ -92,9 +96,13 @@ def main():
     ap.add_argument("--seed", type=int, default=None,
                     help="spare a random few phases per node (fixed seed); default: kill at every phase")
     ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--kubeadm-version", default=None, help="what the kubeadm double is (e.g. v1.33.5)")
+    ap.add_argument("--late-master", action="store_true",
+                    help="then add a fourth master: it joins with material from a master restarted at ready")
     args = ap.parse_args()
 
-    specs = [s for s in specs_for(os.urandom(32).hex(), workers=2) if s.name != "x1"]
+    specs = [s for s in specs_for(os.urandom(32).hex(), workers=2, kubeadm_version=args.kubeadm_version)
+             if s.name != "x1"]
     phases = {"lb": ["configuring", "ready"],
               "master": ["preflight", "waiting-for-endpoint", "electing", "initializing", "waiting-for-master",
                          "joining", "cleanup", "backoff", "ready"],
@@ -178,6 +186,9 @@ def main():
         expect(len(ids) == 1, f"etcd cluster ids: {ids}")
         total = sum(len(k.killed) for k in killers)
         expect(all(k.killed for k in killers), "a node was never killed")
+        if args.late_master:
+            masters.append(late_master(c, next(s for s in specs if s.name == "m1"), masters))
+        check_api_versions(c, masters + workers, args.kubeadm_version or testbed.DEFAULT_VERSION)
         log(f"crash scenario passed: {total} kills")
 
 
