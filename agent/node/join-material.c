@@ -183,7 +183,7 @@ static void on_upload(const SpawnResult *r, void *userdata)
 }
 
 /* The upload-certs configuration carries the new certificate key, so it never appears on a command line. */
-static int upload_certs(Job *j)
+static int upload_certs(Job *j, const KubeadmRelease *rel)
 {
         char token[BOOTSTRAP_TOKEN_SIZE], *text = NULL;
         int r;
@@ -195,11 +195,11 @@ static int upload_certs(Job *j)
         if (r < 0)
                 return r;
 
-        KubeadmInitParams ip = {.api = j->p.api,
+        KubeadmInitParams ip = {.api = rel->api,
                                 .config = j->p.config,
                                 .node_name = j->p.node_name,
                                 .advertise_address = j->p.address,
-                                .kubernetes_version = j->p.kubernetes_version,
+                                .kubernetes_version = j->p.config->kubernetes_version ?: rel->version,
                                 .token = token,
                                 .certificate_key = j->m.certificate_key};
         r = kubeadm_init_conf_render(&ip, &text);
@@ -215,6 +215,20 @@ static int upload_certs(Job *j)
         if (r < 0)
                 return r;
         return kubeadm_run(j->event, j->kubeadm, KUBEADM_UPLOAD_CERTS, j->config_path, on_upload, j, NULL);
+}
+
+static void on_release(int error, const char *detail, const KubeadmRelease *rel, void *userdata)
+{
+        Job *j = userdata;
+        int r;
+
+        if (error < 0) {
+                job_finish(j, error, detail);
+                return;
+        }
+        r = upload_certs(j, rel);
+        if (r < 0)
+                job_finish(j, r, "could not upload the control-plane certificates");
 }
 
 int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMaterialParams *p, JoinMaterialDone done,
@@ -261,9 +275,9 @@ int join_material_create(sd_event *e, JoinMaterialCache *cache, const JoinMateri
                 slot->running = j;
         }
         if (p->control_plane) {
-                r = upload_certs(j);
+                r = kubeadm_release(e, j->kubeadm, on_release, j, NULL);
                 if (r < 0)
-                        job_finish(j, r, "could not upload the control-plane certificates");
+                        job_finish(j, r, "could not run kubeadm version");
                 return 0;
         }
         create_token(j);

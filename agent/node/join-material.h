@@ -15,13 +15,13 @@
 #include "config.h"
 #include "kubeadm-conf.h"
 
+/* The upload-certs configuration's API and Kubernetes version (cluster.txt's kubernetes_version, else kubeadm's
+ * own) come from the installed kubeadm, asked before anything is rendered (kubeadm_release()). */
 typedef struct JoinMaterialParams {
         const Config *config;
-        KubeadmApi api;
-        const char *self_id;    /* becomes BootstrapMaterial.server */
-        const char *node_name;  /* this master, for the upload-certs configuration */
-        struct in_addr address; /* this master */
-        const char *kubernetes_version;
+        const char *self_id;     /* becomes BootstrapMaterial.server */
+        const char *node_name;   /* this master, for the upload-certs configuration */
+        struct in_addr address;  /* this master */
         const char *ca_file;     /* /etc/kubernetes/pki/ca.crt */
         const char *runtime_dir; /* where the 0600 upload-certs configuration is written (and removed) */
         const char *kubeadm;     /* the kubeadm program (kubeadm_binary()), NULL for kubeadm in PATH */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "kubeadm-conf.h"
 #include "subprocess.h"
 
 #define KUBEADM_INIT_TIMEOUT  (15 * 60 * 1000000ULL) /* image pulls on a Pi take minutes */
@@ -23,7 +24,7 @@ typedef enum KubeadmVerb {
         KUBEADM_VERSION,      /* kubeadm version -o short */
         KUBEADM_INIT,         /* kubeadm init --config FILE --upload-certs */
         KUBEADM_JOIN,         /* kubeadm join --config FILE */
-        KUBEADM_TOKEN_CREATE, /* kubeadm token create --ttl 15m0s: prints the token */
+        KUBEADM_TOKEN_CREATE, /* kubeadm token create --kubeconfig /etc/kubernetes/admin.conf --ttl 15m0s */
         KUBEADM_UPLOAD_CERTS, /* kubeadm init phase upload-certs --upload-certs --config FILE */
         KUBEADM_RESET,        /* kubeadm reset -f */
         _KUBEADM_VERB_MAX,
@@ -38,3 +39,26 @@ const char *kubeadm_verb_to_string(KubeadmVerb v);
  * spawn_cancel), or a negative errno if kubeadm could not be started (done is then not called). */
 int kubeadm_run(sd_event *e, const char *binary, KubeadmVerb verb, const char *config, KubeadmDone done, void *userdata,
                 Spawn **ret);
+
+/* The installed kubeadm's release: the configuration API it reads and, unless cluster.txt names one, the Kubernetes
+ * version every configuration carries. Never guessed (kubeadm 1.28-1.30 refuses v1beta4, 1.33 a control plane
+ * older than 1.32): `kubeadm version -o short` is asked before anything is rendered, also on a master that is
+ * ready from its persisted state, and the answer kept for the life of the process while the kubeadm binary stays
+ * the same file (an upgraded package is asked again). */
+typedef struct KubeadmRelease {
+        char version[32]; /* "v1.30.14" */
+        KubeadmApi api;
+} KubeadmRelease;
+
+/* r is valid during the callback only. error: 0, or a negative errno with detail (words for the journal). */
+typedef void (*KubeadmReleaseDone)(int error, const char *detail, const KubeadmRelease *r, void *userdata);
+
+/* Known already: done runs before this returns and *ret (if given) is NULL. Else kubeadm runs and *ret is the
+ * child (for spawn_cancel; done is then not called). Returns a negative errno if kubeadm could not be started
+ * (done not called). */
+int kubeadm_release(sd_event *e, const char *binary, KubeadmReleaseDone done, void *userdata, Spawn **ret);
+/* Parses `kubeadm version -o short` output ("v1.31.2\n"): -EINVAL, or -EPROTO for a release the agent does not
+ * support (older than 1.22: no v1beta3). Pure. */
+int kubeadm_release_parse(const char *output, KubeadmRelease *ret);
+/* Forget the remembered release (tests). */
+void kubeadm_release_forget(void);

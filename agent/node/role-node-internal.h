@@ -41,7 +41,6 @@ struct NodeRole {
         VoteRound *votes;
         ExchangeClientCall *material_call;
         Spawn *child;
-        char kubeadm_version[32];
         unsigned asked; /* join material requests so far: picks the next ready master */
 
         /* The operation in flight and its continuation. */

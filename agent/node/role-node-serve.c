@@ -54,28 +54,19 @@ static void on_material_made(int error, const char *detail, const BootstrapMater
 static int provider_join(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role)
 {
         NodeRole *r = userdata;
-        KubeadmApi api;
         JoinRequest *j;
         int q;
 
         if (!r->bootstrap || bootstrap_phase(r->bootstrap) != PHASE_READY)
                 return -EAGAIN;
-        /* The configuration API for upload-certs: from the kubeadm version seen at bootstrap; a master that is
-         * ready since a reboot asks kubeadm again on its own next run, until then the newest API. */
-        if (kubeadm_api_from_version(r->kubeadm_version, &api) < 0)
-                api = KUBEADM_V1BETA4;
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
         *j = (JoinRequest){.role = r, .call = call, .control_plane = role == EXCHANGE_ROLE_CONTROL_PLANE};
         JoinMaterialParams p = {.config = r->config,
-                                .api = api,
                                 .self_id = r->self_id,
                                 .node_name = r->hostname,
                                 .address = r->address,
-                                .kubernetes_version =
-                                        r->config->kubernetes_version
-                                                ?: (r->kubeadm_version[0] ? r->kubeadm_version : "v1.31.0"),
                                 .ca_file = CA_FILE,
                                 .runtime_dir = r->runtime_dir,
                                 .kubeadm = r->kubeadm,

@@ -302,7 +302,7 @@ static void on_kubeadm(const SpawnResult *res, void *userdata)
 }
 
 /* Renders the configuration for r->next_verb into a 0600 file (it holds the token and certificate key). */
-static int write_kubeadm_config(NodeRole *r, KubeadmApi api)
+static int write_kubeadm_config(NodeRole *r, const KubeadmRelease *rel)
 {
         char token[BOOTSTRAP_TOKEN_SIZE], key[CERTIFICATE_KEY_SIZE];
         _cleanup_free_ char *text = NULL;
@@ -314,16 +314,16 @@ static int write_kubeadm_config(NodeRole *r, KubeadmApi api)
                         q = certificate_key_generate(key);
                 if (q < 0)
                         return q;
-                KubeadmInitParams p = {.api = api,
+                KubeadmInitParams p = {.api = rel->api,
                                        .config = r->config,
                                        .node_name = r->hostname,
                                        .advertise_address = r->address,
-                                       .kubernetes_version = r->config->kubernetes_version ?: r->kubeadm_version,
+                                       .kubernetes_version = r->config->kubernetes_version ?: rel->version,
                                        .token = token,
                                        .certificate_key = key};
                 q = kubeadm_init_conf_render(&p, &text);
         } else {
-                KubeadmJoinParams p = {.api = api,
+                KubeadmJoinParams p = {.api = rel->api,
                                        .config = r->config,
                                        .node_name = r->hostname,
                                        .advertise_address = r->address,
@@ -347,27 +347,17 @@ static int write_kubeadm_config(NodeRole *r, KubeadmApi api)
         return q;
 }
 
-static void on_version(const SpawnResult *res, void *userdata)
+static void on_release(int error, const char *detail, const KubeadmRelease *rel, void *userdata)
 {
         NodeRole *r = userdata;
-        char detail[128];
-        KubeadmApi api;
         int q;
 
         r->child = NULL;
-        if (!succeeded(res, detail, sizeof detail)) {
-                r->done(-EIO, detail, r->done_userdata);
+        if (error < 0) {
+                r->done(error, detail, r->done_userdata);
                 return;
         }
-        snprintf(r->kubeadm_version, sizeof r->kubeadm_version, "%.*s", (int)strcspn(res->output, " \r\n"),
-                 res->output);
-        if (kubeadm_api_from_version(r->kubeadm_version, &api) < 0) {
-                snprintf(detail, sizeof detail, "kubeadm reports an unknown version '%.20s'", r->kubeadm_version);
-                r->done(-EPROTO, detail, r->done_userdata);
-                return;
-        }
-        log_info("kubeadm %s: configuration API %s", r->kubeadm_version, kubeadm_api_to_string(api));
-        q = write_kubeadm_config(r, api);
+        q = write_kubeadm_config(r, rel);
         if (q >= 0)
                 q = kubeadm_run(r->event, r->kubeadm, r->next_verb, r->config_path, on_kubeadm, r, &r->child);
         if (q < 0) {
@@ -376,14 +366,14 @@ static void on_version(const SpawnResult *res, void *userdata)
         }
 }
 
-/* kubeadm version first: it decides the configuration API and, unless cluster.txt names one, the
- * Kubernetes version. */
+/* The installed kubeadm's release first (kubeadm.h: asked once per process): it decides the configuration API
+ * and, unless cluster.txt names one, the Kubernetes version. */
 static int start_kubeadm(NodeRole *r, KubeadmVerb verb, BootstrapDone done, void *d)
 {
         r->done = done;
         r->done_userdata = d;
         r->next_verb = verb;
-        return kubeadm_run(r->event, r->kubeadm, KUBEADM_VERSION, NULL, on_version, r, &r->child);
+        return kubeadm_release(r->event, r->kubeadm, on_release, r, &r->child);
 }
 
 static int op_kubeadm_init(void *userdata, BootstrapDone done, void *d)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Join material on a master, with a stand-in kubeadm: fresh token, CA hash from the certificate, and for the
- * control plane a new certificate key that reaches kubeadm only through a 0600 file removed afterwards. */
+ * control plane a new certificate key that reaches kubeadm only through a 0600 file removed afterwards, in the
+ * configuration API of the kubeadm installed, asked first also by a master that never ran init or join in this
+ * process (one ready from its persisted state after a reboot or an agent restart: issue 13, point 1). */
 
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 
 #include "fileio.h"
 #include "join-material.h"
+#include "kubeadm.h"
 
 #define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
 
@@ -30,19 +33,44 @@ typedef struct R {
         char detail[128];
 } R;
 
+/* version: prints <seen>.version (no file: fails); upload-certs: records the config's mode and content;
+ * token create: prints a token. Every run is appended to <seen>.order. */
 static void write_script(const char *token_line)
 {
-        char text[1024];
-        /* upload-certs: record the config's mode and content; token create: print a token. */
+        char text[1536];
         snprintf(text, sizeof text,
                  "#!/bin/sh\n"
+                 "echo \"$1\" >> %s.order\n"
                  "case \"$*\" in\n"
+                 "  'version -o short') cat %s.version || exit 1;;\n"
                  "  *upload-certs*) f=\"$6\"; stat -c %%a \"$f\" > %s.mode; cp \"$f\" %s.conf;;\n"
-                 "  'token create --ttl 15m0s') echo run >> %s.runs; echo '%s';;\n"
+                 "  'token create --kubeconfig /etc/kubernetes/admin.conf --ttl 15m0s') echo run >> %s.runs; "
+                 "echo '%s';;\n"
                  "  *) exit 9;;\n"
                  "esac\n",
-                 seen, seen, seen, token_line);
+                 seen, seen, seen, seen, seen, token_line);
         assert_int_equal(write_file_atomic(script, text, strlen(text), 0755), 0);
+}
+
+/* What `kubeadm version -o short` answers (NULL: it fails). */
+static void set_version(const char *v)
+{
+        char path[160];
+        snprintf(path, sizeof path, "%s.version", seen);
+        if (!v) {
+                (void)unlink(path);
+                return;
+        }
+        assert_int_equal(write_file_atomic(path, v, strlen(v), 0644), 0);
+}
+
+static char *seen_file(const char *suffix)
+{
+        char path[160], *text = NULL;
+        snprintf(path, sizeof path, "%s.%s", seen, suffix);
+        if (read_file_full(path, 1 << 16, &text, NULL) < 0)
+                return NULL;
+        return text;
 }
 
 static int setup(void **state)
@@ -52,6 +80,8 @@ static int setup(void **state)
                 return -1;
         snprintf(script, sizeof script, "%s/kubeadm", dir);
         snprintf(seen, sizeof seen, "%s/seen", dir);
+        kubeadm_release_forget(); /* each test is a fresh process as far as kubeadm's release goes */
+        set_version("v1.31.2\n");
         return 0;
 }
 
@@ -73,30 +103,37 @@ static void on_done(int error, const char *detail, const BootstrapMaterial *m, v
         sd_event_exit(r->e, 0);
 }
 
-/* A master's parameters; the caller frees p.config. ca_path must outlive p. */
-static JoinMaterialParams params(bool control_plane, const char *ca, char ca_path[static 512])
+/* A master's parameters (cluster_extra: more cluster.txt lines); the caller frees p.config. ca_path must
+ * outlive p. */
+static JoinMaterialParams params_with(bool control_plane, const char *ca, char ca_path[static 512],
+                                      const char *cluster_extra)
 {
         DiagList d = {};
         Config *c = NULL;
-        const char *role = "role=master\n", *cluster = "secret=" SECRET "\n";
+        char cluster[256];
+        const char *role = "role=master\n";
 
+        snprintf(cluster, sizeof cluster, "secret=" SECRET "\n%s", cluster_extra);
         assert_int_equal(config_parse(role, strlen(role), cluster, strlen(cluster), &d, &c), 0);
         snprintf(ca_path, 512, "%s/%s", PIAGENT_TEST_DATA_DIR, ca);
         return (JoinMaterialParams){.config = c,
-                                    .api = KUBEADM_V1BETA4,
                                     .self_id = "m-000001",
                                     .node_name = "master-000001",
-                                    .kubernetes_version = "v1.31.2",
                                     .ca_file = ca_path,
                                     .runtime_dir = dir,
                                     .kubeadm = script,
                                     .control_plane = control_plane};
 }
 
-static R create(bool control_plane, const char *ca)
+static JoinMaterialParams params(bool control_plane, const char *ca, char ca_path[static 512])
+{
+        return params_with(control_plane, ca, ca_path, "");
+}
+
+static R create_with(bool control_plane, const char *ca, const char *cluster_extra)
 {
         char ca_path[512];
-        JoinMaterialParams p = params(control_plane, ca, ca_path);
+        JoinMaterialParams p = params_with(control_plane, ca, ca_path, cluster_extra);
         Config *c = (Config *)p.config;
         R r = {};
 
@@ -108,6 +145,11 @@ static R create(bool control_plane, const char *ca)
         config_unref(c);
         assert_true(r.done);
         return r;
+}
+
+static R create(bool control_plane, const char *ca)
+{
+        return create_with(control_plane, ca, "");
 }
 
 static char *expected_hash(void)
@@ -177,6 +219,109 @@ static void join_material_create__no_ca__error_without_kubeadm(void **state)
         assert_int_equal(r.error, -ENOENT);
 }
 
+static unsigned token_runs(void)
+{
+        char path[160], *text = NULL;
+        unsigned n = 0;
+        snprintf(path, sizeof path, "%s.runs", seen);
+        if (read_file_full(path, 4096, &text, NULL) < 0)
+                return 0;
+        for (char *p = text; (p = strchr(p, '\n')); p++)
+                n++;
+        free(text);
+        return n;
+}
+
+/* A master ready from its persisted state has never run kubeadm in this process: the upload-certs configuration
+ * must be in the API of the kubeadm installed, with its version, asked before anything is rendered. */
+static void control_plane_for(const char *kubeadm, const char *cluster_extra, const char *api, const char *kv)
+{
+        _cleanup_free_ char *conf = NULL, *order = NULL;
+        char want[96];
+        R r;
+
+        write_script("ghijkl.0123456789abcdef");
+        set_version(kubeadm);
+        r = create_with(true, "ca.crt", cluster_extra);
+        assert_int_equal(r.error, 0);
+        order = seen_file("order");
+        assert_non_null(order);
+        assert_string_equal(order, "version\ninit\ntoken\n"); /* version first; upload-certs is `init phase` */
+        conf = seen_file("conf");
+        assert_non_null(conf);
+        snprintf(want, sizeof want, "\"apiVersion\":\"kubeadm.k8s.io/%s\"", api);
+        assert_non_null(strstr(conf, want));
+        snprintf(want, sizeof want, "\"kubernetesVersion\":\"%s\"", kv);
+        assert_non_null(strstr(conf, want));
+}
+
+static void join_material_create__restarted_master_kubeadm_1_30__v1beta3(void **state)
+{
+        control_plane_for("v1.30.14\n", "", "v1beta3", "v1.30.14");
+}
+
+static void join_material_create__restarted_master_kubeadm_1_33__v1beta4_and_its_version(void **state)
+{
+        control_plane_for("v1.33.5\n", "", "v1beta4", "v1.33.5");
+}
+
+static void join_material_create__cluster_txt_version__wins_over_kubeadm(void **state)
+{
+        control_plane_for("v1.33.5\n", "kubernetes_version=v1.33.1\n", "v1beta4", "v1.33.1");
+}
+
+static void join_material_create__kubeadm_version_fails__error_nothing_uploaded(void **state)
+{
+        R r;
+
+        write_script("ghijkl.0123456789abcdef");
+        set_version(NULL);
+        r = create(true, "ca.crt");
+        assert_int_equal(r.error, -EIO);
+        assert_non_null(strstr(r.detail, "kubeadm version"));
+        assert_null(seen_file("conf"));
+        assert_int_equal(token_runs(), 0);
+}
+
+static void join_material_create__kubeadm_too_old__eproto(void **state)
+{
+        R r;
+
+        write_script("ghijkl.0123456789abcdef");
+        set_version("v1.21.14\n");
+        r = create(true, "ca.crt");
+        assert_int_equal(r.error, -EPROTO);
+        assert_non_null(strstr(r.detail, "too old"));
+        assert_null(seen_file("conf"));
+}
+
+/* Asked once per process; a replaced kubeadm binary (a package upgrade) is asked again. */
+static void join_material_create__kubeadm_release__asked_once_until_binary_changes(void **state)
+{
+        _cleanup_free_ char *order = NULL, *conf = NULL;
+        R r;
+
+        write_script("ghijkl.0123456789abcdef");
+        set_version("v1.30.14\n");
+        r = create(true, "ca.crt");
+        assert_int_equal(r.error, 0);
+        r = create(true, "ca.crt");
+        assert_int_equal(r.error, 0);
+        order = seen_file("order");
+        assert_string_equal(order, "version\ninit\ntoken\ninit\ntoken\n");
+
+        usleep(10 * 1000); /* a new mtime even on coarse clocks */
+        write_script("ghijkl.0123456789abcdef");
+        set_version("v1.31.2\n");
+        r = create(true, "ca.crt");
+        assert_int_equal(r.error, 0);
+        free(order);
+        order = seen_file("order");
+        assert_string_equal(order, "version\ninit\ntoken\ninit\ntoken\nversion\ninit\ntoken\n");
+        conf = seen_file("conf");
+        assert_non_null(strstr(conf, "kubeadm.k8s.io/v1beta4"));
+}
+
 typedef struct Shared {
         sd_event *e;
         unsigned done, errors, pending;
@@ -193,19 +338,6 @@ static void on_shared(int error, const char *detail, const BootstrapMaterial *m,
         s->done++;
         if (--s->pending == 0)
                 sd_event_exit(s->e, 0);
-}
-
-static unsigned token_runs(void)
-{
-        char path[160], *text = NULL;
-        unsigned n = 0;
-        snprintf(path, sizeof path, "%s.runs", seen);
-        if (read_file_full(path, 4096, &text, NULL) < 0)
-                return 0;
-        for (char *p = text; (p = strchr(p, '\n')); p++)
-                n++;
-        free(text);
-        return n;
 }
 
 /* Three workers asking at once share one kubeadm run; the next within the reuse window gets the same material
@@ -273,6 +405,17 @@ int main(void)
                 cmocka_unit_test_setup_teardown(join_material_create__no_ca__error_without_kubeadm, setup, teardown),
                 cmocka_unit_test_setup_teardown(join_material_create__cache__concurrent_requests_share_one_run, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__restarted_master_kubeadm_1_30__v1beta3, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(
+                        join_material_create__restarted_master_kubeadm_1_33__v1beta4_and_its_version, setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__cluster_txt_version__wins_over_kubeadm, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__kubeadm_version_fails__error_nothing_uploaded,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__kubeadm_too_old__eproto, setup, teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__kubeadm_release__asked_once_until_binary_changes,
+                                                setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

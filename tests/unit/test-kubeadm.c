@@ -97,7 +97,28 @@ static void kubeadm_run__each_verb__argv_without_secrets(void **state)
         run(KUBEADM_RESET, NULL, &r);
         expect_argv("reset -f");
         run(KUBEADM_TOKEN_CREATE, NULL, &r);
-        expect_argv("token create --ttl 15m0s");
+        expect_argv("token create --kubeconfig /etc/kubernetes/admin.conf --ttl 15m0s");
+}
+
+static void kubeadm_release_parse__versions(void **state)
+{
+        KubeadmRelease r;
+
+        assert_int_equal(kubeadm_release_parse("v1.31.2\n", &r), 0);
+        assert_string_equal(r.version, "v1.31.2");
+        assert_int_equal(r.api, KUBEADM_V1BETA4);
+        assert_int_equal(kubeadm_release_parse("v1.30.14", &r), 0);
+        assert_int_equal(r.api, KUBEADM_V1BETA3);
+        assert_int_equal(kubeadm_release_parse("v1.22.0\n", &r), 0);
+        assert_int_equal(r.api, KUBEADM_V1BETA3);
+        assert_int_equal(kubeadm_release_parse("v1.36.1-rc.0\n", &r), 0);
+        assert_int_equal(r.api, KUBEADM_V1BETA4);
+        assert_int_equal(kubeadm_release_parse("v1.21.14\n", &r), -EPROTO);
+        assert_int_equal(kubeadm_release_parse("", &r), -EINVAL);
+        assert_int_equal(kubeadm_release_parse("\n", &r), -EINVAL);
+        assert_int_equal(kubeadm_release_parse("error: unknown flag\n", &r), -EINVAL);
+        assert_int_equal(kubeadm_release_parse("v1.31.2-this-is-far-too-long-to-be-a-version\n", &r), -EINVAL);
+        assert_int_equal(kubeadm_release_parse(NULL, &r), -EINVAL);
 }
 
 static void kubeadm_run__verb_needing_config_without_one__einval(void **state)
@@ -144,6 +165,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(kubeadm_run__each_verb__argv_without_secrets, setup, teardown),
                 cmocka_unit_test_setup_teardown(kubeadm_run__verb_needing_config_without_one__einval, setup, teardown),
+                cmocka_unit_test(kubeadm_release_parse__versions),
                 cmocka_unit_test_setup_teardown(kubeadm_run__token_in_output__caller_gets_it_log_masked, setup,
                                                 teardown),
         };
