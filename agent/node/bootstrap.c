@@ -30,9 +30,10 @@ struct Bootstrap {
         BootstrapView view; /* the latest view (pointers valid until the next tick) */
         BootstrapMaterial material;
         char problem[512];
-        unsigned votes_seen;     /* votes in the last round that fell short (UINT_MAX: none yet) */
-        bool fetch_gated;        /* a request for join material was refused: the next one waits for the timer */
-        bool preflight_blocking; /* preflight found a blocking problem: re-checked on the timer only */
+        unsigned votes_seen;       /* votes in the last round that fell short (UINT_MAX: none yet) */
+        bool fetch_gated;          /* a request for join material was refused: the next one waits for the timer */
+        bool preflight_blocking;   /* preflight found a blocking problem: re-checked on the timer only */
+        unsigned preflight_warned; /* warnings said already (1 << PreflightCheck) */
 };
 
 uint64_t bootstrap_backoff_usec(unsigned attempt)
@@ -187,7 +188,7 @@ static void do_preflight(Bootstrap *b)
                 preflight_blocked(b, what);
                 return;
         }
-        n = preflight_evaluate(&facts, b->preflight_ignore, f);
+        n = preflight_evaluate(&facts, b->role == ROLE_MASTER, b->preflight_ignore, f);
         for (size_t i = 0; i < n; i++)
                 if (f[i].severity == PREFLIGHT_BLOCKING) {
                         preflight_blocked(b, f[i].message);
@@ -195,6 +196,13 @@ static void do_preflight(Bootstrap *b)
                 }
         b->preflight_blocking = false;
         for (size_t i = 0; i < n; i++) {
+                if (f[i].severity == PREFLIGHT_WARNING) {
+                        /* Degraded, nothing to fix here: said once per agent run. */
+                        if (!(b->preflight_warned & (1u << f[i].check)))
+                                log_warning("%s", f[i].message);
+                        b->preflight_warned |= 1u << f[i].check;
+                        continue;
+                }
                 log_notice("%s", f[i].message);
                 fixable++;
         }

@@ -100,6 +100,8 @@ static void fix_next(Fix *f)
                 case PREFLIGHT_CONTAINER_RUNTIME:
                 case PREFLIGHT_KUBEADM:
                 case PREFLIGHT_KUBELET:
+                case PREFLIGHT_MEMORY:
+                case PREFLIGHT_CONTAINERD_VERSION:
                 case _PREFLIGHT_CHECK_MAX:
                         break; /* not fixable at runtime */
                 }

@@ -17,6 +17,8 @@ typedef enum PreflightCheck {
         PREFLIGHT_CONTAINER_RUNTIME,
         PREFLIGHT_KUBEADM,
         PREFLIGHT_KUBELET,
+        PREFLIGHT_MEMORY,             /* a master: kubeadm's Mem check, 1700 MB */
+        PREFLIGHT_CONTAINERD_VERSION, /* below containerd's own floor for the installed Kubernetes */
         _PREFLIGHT_CHECK_MAX,
 } PreflightCheck;
 
@@ -29,27 +31,41 @@ typedef struct PreflightFacts {
         bool container_runtime; /* containerd's socket exists */
         bool kubeadm;           /* executable */
         bool kubelet;
+        unsigned long mem_mb;        /* /proc/meminfo MemTotal in MiB, what kubeadm's sysinfo() sees; 0: unknown */
+        char containerd_version[32]; /* installed packages (dpkg), "1.6.20"; "": unknown */
+        char kubeadm_version[32];    /* "1.30.14"; "": unknown */
 } PreflightFacts;
 
 typedef enum PreflightSeverity {
         PREFLIGHT_OK,
         PREFLIGHT_FIXABLE,  /* the agent fixes it at runtime */
-        PREFLIGHT_BLOCKING, /* needs the image, the boot files or a reboot */
+        PREFLIGHT_BLOCKING, /* needs the image, the boot files, other hardware or a reboot */
+        PREFLIGHT_WARNING,  /* degraded: said once, nothing stops */
         _PREFLIGHT_SEVERITY_MAX,
 } PreflightSeverity;
 
 typedef struct PreflightFinding {
         PreflightCheck check;
         PreflightSeverity severity;
-        const char *message; /* static text: what is wrong and the fix */
+        char message[384]; /* what is wrong and the fix */
 } PreflightFinding;
+
+/* kubeadm's Mem preflight check for a control-plane node (cmd/kubeadm/app/constants: ControlPlaneMem). */
+#define PREFLIGHT_CONTROL_PLANE_MEM_MB 1700
 
 /* Reads the facts below root ("/" on a node). */
 int preflight_probe(const char *root, PreflightFacts *ret);
 
-/* Findings for every check that is not OK, in check order; ignore: checks to skip (bitmask of
- * 1 << PreflightCheck), e.g. from PIAGENT_PREFLIGHT_IGNORE in test beds. Returns the number written. */
-size_t preflight_evaluate(const PreflightFacts *f, unsigned ignore, PreflightFinding out[static _PREFLIGHT_CHECK_MAX]);
+/* Findings for every check that is not OK, in check order; control_plane: a master (kubeadm checks its memory);
+ * ignore: checks to skip (bitmask of 1 << PreflightCheck), e.g. from PIAGENT_PREFLIGHT_IGNORE in test beds.
+ * Returns the number written. */
+size_t preflight_evaluate(const PreflightFacts *f, bool control_plane, unsigned ignore,
+                          PreflightFinding out[static _PREFLIGHT_CHECK_MAX]);
+
+/* containerd's own minimum for a Kubernetes minor on the containerd line of version ("1.6.20": the 1.6 line):
+ * writes it ("1.6.28", or the oldest supported line's when that line is not supported at all) and returns
+ * true if version is below it. False for an unknown or unparsable version. Pure. */
+bool preflight_containerd_below_floor(const char *containerd, unsigned k8s_minor, char floor[static 16]);
 
 /* "swap,kubelet" -> bitmask; -EINVAL for unknown names. */
 int preflight_ignore_from_string(const char *s, unsigned *ret);

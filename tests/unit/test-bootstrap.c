@@ -467,6 +467,42 @@ static void bootstrap__fixable_preflight__fixed_then_continues(void **state)
         bootstrap_free(b);
 }
 
+/* A master with too little memory for kubeadm stops before any kubeadm run, with the fix; a worker with as
+ * little goes on. */
+static void bootstrap__master_below_kubeadm_memory__no_kubeadm(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){});
+
+        w.facts.mem_mb = 906;
+        bootstrap_tick(b, &(BootstrapView){});
+        assert_int_equal(bootstrap_phase(b), PHASE_PREFLIGHT);
+        assert_non_null(strstr(bootstrap_problem(b), "2 GB or more"));
+        assert_int_equal(w.n_log, 0);
+        bootstrap_free(b);
+
+        w = healthy();
+        w.facts.mem_mb = 906;
+        b = start(&w, "role=worker\n", "w-1", (NodeState){});
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_log(&w, (const char *[]){"material worker", "join", NULL});
+        bootstrap_free(b);
+}
+
+/* A warning (containerd below its floor) is not a fix to run and stops nothing. */
+static void bootstrap__preflight_warning__goes_on(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+
+        snprintf(w.facts.containerd_version, sizeof w.facts.containerd_version, "1.6.20");
+        snprintf(w.facts.kubeadm_version, sizeof w.facts.kubeadm_version, "1.30.14");
+        bootstrap_tick(b, &(BootstrapView){.ready_master = true});
+        assert_log(&w, (const char *[]){"material worker", "join", NULL});
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
+        bootstrap_free(b);
+}
+
 /* A control-plane joiner refused the ticket stays "joining" (no phase flapping on mDNS) and asks again when its
  * short timer fires, not on every peer update in between. */
 static void bootstrap__ticket_busy__asks_again_on_timer_only(void **state)
@@ -532,6 +568,8 @@ int main(void)
                 cmocka_unit_test(bootstrap__join_keeps_failing__gives_up_with_reason),
                 cmocka_unit_test(bootstrap__blocking_preflight__stops_before_kubeadm),
                 cmocka_unit_test(bootstrap__fixable_preflight__fixed_then_continues),
+                cmocka_unit_test(bootstrap__master_below_kubeadm_memory__no_kubeadm),
+                cmocka_unit_test(bootstrap__preflight_warning__goes_on),
                 cmocka_unit_test(bootstrap__no_master_ready__no_attempt_counted),
                 cmocka_unit_test(bootstrap__ticket_busy__asks_again_on_timer_only),
                 cmocka_unit_test(bootstrap_backoff_usec__doubles_and_caps),
