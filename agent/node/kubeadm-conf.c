@@ -10,6 +10,9 @@
 #define CRI_SOCKET     "unix:///run/containerd/containerd.sock"
 #define INIT_TOKEN_TTL "30m0s"
 #define APISERVER_PORT 6443
+/* How long kubeadm waits for the control-plane components (kubeadm's default: 4 min). A Pi on an SD card starts
+ * etcd and the apiserver while fsync stalls for hundreds of milliseconds: minutes, not seconds. */
+#define CONTROL_PLANE_WAIT "10m0s"
 
 static const char *const api_names[_KUBEADM_API_MAX] = {
         [KUBEADM_V1BETA3] = "kubeadm.k8s.io/v1beta3",
@@ -130,6 +133,19 @@ static cJSON *local_endpoint(const char *address)
         return o;
 }
 
+/* v1beta4's {Init,Join}Configuration.timeouts (v1beta3 has ClusterConfiguration.apiServer.timeoutForControlPlane). */
+static bool add_timeouts(cJSON *o)
+{
+        cJSON *t = cJSON_CreateObject();
+
+        if (!t || !cJSON_AddStringToObject(t, "controlPlaneComponentHealthCheck", CONTROL_PLANE_WAIT) ||
+            !cJSON_AddItemToObject(o, "timeouts", t)) {
+                cJSON_Delete(t);
+                return false;
+        }
+        return true;
+}
+
 static cJSON *document(KubeadmApi api, const char *kind)
 {
         cJSON *o = cJSON_CreateObject();
@@ -219,7 +235,8 @@ static cJSON *init_configuration(const KubeadmInitParams *p, const char *address
         cJSON_AddItemToObject(o, "bootstrapTokens", tokens);
         cJSON_AddItemToObject(o, "nodeRegistration", reg);
         cJSON_AddItemToObject(o, "localAPIEndpoint", ep);
-        if (!cJSON_AddStringToObject(o, "certificateKey", p->certificate_key)) {
+        if (!cJSON_AddStringToObject(o, "certificateKey", p->certificate_key) ||
+            (p->api == KUBEADM_V1BETA4 && !add_timeouts(o))) {
                 cJSON_Delete(o);
                 return NULL;
         }
@@ -247,7 +264,8 @@ static cJSON *cluster_configuration(const KubeadmInitParams *p)
         inet_ntop(AF_INET, &c->vip.addr, vip, sizeof vip);
         snprintf(endpoint, sizeof endpoint, "%s:%u", vip, c->api_port);
         if (!o || !net || !api || !etcd || !local || !etcd_args ||
-            !add_strings(api, "certSANs", (const char *const[]){vip, NULL}))
+            !add_strings(api, "certSANs", (const char *const[]){vip, NULL}) ||
+            (p->api == KUBEADM_V1BETA3 && !cJSON_AddStringToObject(api, "timeoutForControlPlane", CONTROL_PLANE_WAIT)))
                 goto fail;
         if (!cJSON_AddStringToObject(o, "clusterName", c->cluster) ||
             !cJSON_AddStringToObject(o, "kubernetesVersion", p->kubernetes_version) ||
@@ -342,6 +360,8 @@ static cJSON *join_configuration(const KubeadmJoinParams *p, const char *address
                 }
                 cJSON_AddItemToObject(o, "controlPlane", cp);
                 cp = NULL;
+                if (p->api == KUBEADM_V1BETA4 && !add_timeouts(o))
+                        goto fail;
         }
         return o;
 fail:

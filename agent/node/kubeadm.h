@@ -11,8 +11,10 @@
 #include "kubeadm-conf.h"
 #include "subprocess.h"
 
-#define KUBEADM_INIT_TIMEOUT  (15 * 60 * 1000000ULL) /* image pulls on a Pi take minutes */
-#define KUBEADM_JOIN_TIMEOUT  (15 * 60 * 1000000ULL)
+/* Image pulls on a Pi take minutes, and kubeadm itself waits up to 10 min for the control plane (kubeadm-conf.c);
+ * kubeadm bounds each of its waits: this is the backstop for a kubeadm that hangs. */
+#define KUBEADM_INIT_TIMEOUT  (30 * 60 * 1000000ULL)
+#define KUBEADM_JOIN_TIMEOUT  (30 * 60 * 1000000ULL)
 #define KUBEADM_SHORT_TIMEOUT (2 * 60 * 1000000ULL) /* token create, upload-certs, version */
 #define KUBEADM_RESET_TIMEOUT (5 * 60 * 1000000ULL)
 

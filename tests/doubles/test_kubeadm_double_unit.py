@@ -127,6 +127,26 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(config.preferred_version("v1.30.14"), "v1beta3")
         self.assertEqual(config.preferred_version("v1.33.5"), "v1beta4")
 
+    def test_agent_goldens__accepted_by_their_release(self):
+        """The configurations the agent renders (its unit tests' golden files) pass the double's strict decoding
+        and validation at a release that prefers their API version."""
+        data = os.path.join(HERE, "..", "unit", "data")
+        for name, releases in (("kubeadm-init-v1beta3.json", ("v1.30.14",)),
+                               ("kubeadm-init-v1beta4.json", ("v1.31.2", "v1.33.5")),
+                               ("kubeadm-join-control-plane-v1beta4.json", ("v1.31.2", "v1.33.5"))):
+            with open(os.path.join(data, name)) as f:
+                t = f.read()
+            for release in releases:
+                # The agent writes the installed kubeadm's own version (unless cluster.txt names one).
+                d = config.load_documents(t.replace('"kubernetesVersion":"v1.31.2"',
+                                                    f'"kubernetesVersion":"{release}"'), release)
+                if "JoinConfiguration" in d.kinds:
+                    c = config.build_join(d, release, lambda: "x", lambda: "10.0.0.1")
+                    self.assertEqual(c.timeout("controlPlaneComponentHealthCheck", 0), 600.0, name)
+                else:
+                    c = config.build_init(d, release, lambda: "x", lambda: "10.0.0.1")
+                    self.assertEqual(c.timeout("controlPlaneComponentHealthCheck", 0), 600.0, name)
+
     def test_init__v1beta3_on_136__old_api(self):
         self.assertFails(lambda: init_cfg(doc("InitConfiguration", "v1beta3"), version="v1.36.0"),
                          'old API spec: "kubeadm.k8s.io/v1beta3"', "kubeadm v1.35")

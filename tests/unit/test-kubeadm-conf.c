@@ -127,6 +127,34 @@ static void kubeadm_init_conf_render__v1beta3__extra_args_as_map(void **state)
         config_unref(c);
 }
 
+/* kubeadm's control-plane wait is 10 min, not its default 4 (an SD-card Pi): where each API version keeps it. */
+static void kubeadm_conf_render__control_plane_wait__per_api(void **state)
+{
+        Config *c = config();
+        char *text = NULL;
+        KubeadmInitParams ip = init_params(c, KUBEADM_V1BETA3);
+
+        assert_int_equal(kubeadm_init_conf_render(&ip, &text), 0);
+        assert_non_null(
+                strstr(text, "\"apiServer\":{\"certSANs\":[\"192.168.3.240\"],\"timeoutForControlPlane\":\"10m0s\"}"));
+        assert_null(strstr(text, "\"timeouts\""));
+        free(text);
+        ip = init_params(c, KUBEADM_V1BETA4);
+        assert_int_equal(kubeadm_init_conf_render(&ip, &text), 0);
+        assert_non_null(strstr(text, "\"timeouts\":{\"controlPlaneComponentHealthCheck\":\"10m0s\"}"));
+        assert_null(strstr(text, "timeoutForControlPlane"));
+        free(text);
+        KubeadmJoinParams jp = join_params(c, KUBEADM_V1BETA4, true);
+        assert_int_equal(kubeadm_join_conf_render(&jp, &text), 0);
+        assert_non_null(strstr(text, "\"timeouts\":{\"controlPlaneComponentHealthCheck\":\"10m0s\"}"));
+        free(text);
+        jp = join_params(c, KUBEADM_V1BETA4, false);
+        assert_int_equal(kubeadm_join_conf_render(&jp, &text), 0);
+        assert_null(strstr(text, "\"timeouts\""));
+        free(text);
+        config_unref(c);
+}
+
 static void kubeadm_join_conf_render__control_plane__certificate_key_and_endpoint(void **state)
 {
         Config *c = config();
@@ -223,6 +251,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(kubeadm_init_conf_render__v1beta4__golden_and_kinds),
                 cmocka_unit_test(kubeadm_init_conf_render__v1beta3__extra_args_as_map),
+                cmocka_unit_test(kubeadm_conf_render__control_plane_wait__per_api),
                 cmocka_unit_test(kubeadm_join_conf_render__control_plane__certificate_key_and_endpoint),
                 cmocka_unit_test(kubeadm_join_conf_render__worker__no_control_plane_section),
                 cmocka_unit_test(kubeadm_init_conf_render__bad_token__einval),
