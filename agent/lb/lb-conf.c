@@ -157,12 +157,18 @@ int haproxy_conf_render(const HaproxyParams *p, char **ret)
                 "    option httpchk\n"
                 "    http-check send meth GET uri /readyz\n"
                 "    http-check expect status 200\n"
-                "    default-server check check-ssl %s%s inter 500ms fastinter 250ms downinter 500ms fall 2 "
-                "rise 2 on-marked-down shutdown-sessions\n",
-                p->api_port, p->ca_file ? "verify required ca-file " : "verify none", p->ca_file ?: "");
-        for (size_t i = 0; i < p->n_backends; i++)
-                fprintf(f, "    server %s %s:6443\n", p->backends[i].name,
+                "    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 "
+                "on-marked-down shutdown-sessions\n",
+                p->api_port);
+        for (size_t i = 0; i < p->n_backends; i++) {
+                fprintf(f, "    server %s %s:6443", p->backends[i].name,
                         inet_ntop(AF_INET, &p->backends[i].addr, addr, sizeof addr));
+                if (p->backends[i].unchecked)
+                        fputs("  # kubeadm init running: not checked until a master is ready\n", f);
+                else
+                        fprintf(f, " check check-ssl %s%s\n", p->ca_file ? "verify required ca-file " : "verify none",
+                                p->ca_file ?: "");
+        }
 
         return finish(&f, &buf, ret);
 }

@@ -5,6 +5,7 @@
  * the peers seen; the VRRP router id and priorities derived so that every LB computes the same. Pure. */
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,11 @@
 typedef struct LbBackend {
         const char *name;    /* the master's hostname or id: [A-Za-z0-9._-] */
         struct in_addr addr; /* its apiserver listens on :6443 */
+        /* The cluster's first master while its kubeadm init runs (no master ready yet): routed to without a
+         * health check. kubeadm init waits for its apiserver through the VIP, and on an SD-card Pi /readyz can
+         * answer slower than the check's 500 ms while init loads the machine: checked, it would never come UP
+         * and init would fail. Nothing else could serve then anyway. */
+        bool unchecked;
 } LbBackend;
 
 typedef struct KeepalivedParams {

@@ -123,7 +123,11 @@ static void render(LbRole *r)
         LbPeer lbs[LB_MAX_PEERS];
         LbBackend masters[LB_MAX_PEERS];
         size_t n_lbs = 0, n_masters = 0;
+        bool any_ready = false;
 
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++)
+                any_ready = any_ready || (peer_set_get(r->peers, i)->role == ROLE_MASTER &&
+                                          peer_set_get(r->peers, i)->phase == PHASE_READY);
         for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
                 const Peer *p = peer_set_get(r->peers, i);
                 if (p->address.s_addr == 0)
@@ -131,7 +135,9 @@ static void render(LbRole *r)
                 if (p->role == ROLE_LB && n_lbs < LB_MAX_PEERS && !streq(p->id, r->self_id))
                         lbs[n_lbs++] = (LbPeer){.id = p->id, .addr = p->address};
                 else if (p->role == ROLE_MASTER && n_masters < LB_MAX_PEERS)
-                        masters[n_masters++] = (LbBackend){.name = backend_name(p), .addr = p->address};
+                        masters[n_masters++] = (LbBackend){.name = backend_name(p),
+                                                           .addr = p->address,
+                                                           .unchecked = !any_ready && p->phase == PHASE_INITIALIZING};
         }
 
         LbInputs in = {

@@ -171,7 +171,7 @@ int main(int argc, char **argv)
                          *ca_file = NULL, *output = NULL;
         const char *lb_ids[MAX_LIST];
         struct in_addr peers[MAX_LIST], self = {0};
-        LbBackend backends[MAX_LIST];
+        LbBackend backends[MAX_LIST] = {};
         char *backend_names[MAX_LIST];
         size_t n_lb_ids = 0, n_peers = 0, n_backends = 0;
         bool have_self = false, have_vip = false, have_vrid = false, have_priority = false;

@@ -186,15 +186,34 @@ static void keepalived_conf_render__broken_for_checker__checker_rejects(void **s
 
 static void haproxy_conf_render__three_masters__golden_and_checker_accepts(void **state)
 {
-        LbBackend b[] = {{"master-000001", ip("10.77.0.12")},
-                         {"master-000002", ip("10.77.0.13")},
-                         {"master-000003", ip("10.77.0.14")}};
+        LbBackend b[] = {{"master-000001", ip("10.77.0.12"), false},
+                         {"master-000002", ip("10.77.0.13"), false},
+                         {"master-000003", ip("10.77.0.14"), false}};
         HaproxyParams p = {.api_port = 9000, .backends = b, .n_backends = 3};
         char *text = NULL;
 
         assert_int_equal(haproxy_conf_render(&p, &text), 0);
         assert_golden(text, "haproxy-three-masters.cfg");
 
+        const char *h = find_tool("haproxy");
+        if (!h)
+                fail_msg("haproxy is not installed: tools/install-deps installs it");
+        const char *argv[] = {h, "-c", "-q", "-f"};
+        assert_int_equal(run_checker(text, argv, 4), 0);
+        free(text);
+}
+
+/* The cluster's first master while kubeadm init runs: in rotation without a health check (a slow /readyz on a
+ * loaded Pi must not keep it out while init waits for it through the VIP); the daemon's checker accepts it. */
+static void haproxy_conf_render__initializing_master__unchecked(void **state)
+{
+        LbBackend b[] = {{"master-000001", ip("10.77.0.12"), true}};
+        HaproxyParams p = {.api_port = 9000, .backends = b, .n_backends = 1};
+        char *text = NULL;
+
+        assert_int_equal(haproxy_conf_render(&p, &text), 0);
+        assert_non_null(strstr(text, "    server master-000001 10.77.0.12:6443  # kubeadm init running"));
+        assert_null(strstr(text, " check check-ssl"));
         const char *h = find_tool("haproxy");
         if (!h)
                 fail_msg("haproxy is not installed: tools/install-deps installs it");
@@ -220,7 +239,7 @@ static void haproxy_conf_render__no_masters_yet__valid(void **state)
 
 static void haproxy_conf_render__ca_known__verify_required(void **state)
 {
-        LbBackend b[] = {{"master-000001", ip("10.77.0.12")}};
+        LbBackend b[] = {{"master-000001", ip("10.77.0.12"), false}};
         HaproxyParams p = {.api_port = 9000, .backends = b, .n_backends = 1, .ca_file = "/etc/piagent/ca.crt"};
         char *text = NULL;
 
@@ -233,7 +252,7 @@ static void haproxy_conf_render__ca_known__verify_required(void **state)
 
 static void haproxy_conf_render__hostile_backend_name__einval(void **state)
 {
-        LbBackend b[] = {{"m1 10.0.0.1:22\n    server evil", ip("10.77.0.12")}};
+        LbBackend b[] = {{"m1 10.0.0.1:22\n    server evil", ip("10.77.0.12"), false}};
         HaproxyParams p = {.api_port = 9000, .backends = b, .n_backends = 1};
         char *text = NULL;
 
@@ -292,6 +311,7 @@ int main(void)
                 cmocka_unit_test(keepalived_conf_render__broken_for_checker__checker_rejects),
                 cmocka_unit_test(haproxy_conf_render__three_masters__golden_and_checker_accepts),
                 cmocka_unit_test(haproxy_conf_render__no_masters_yet__valid),
+                cmocka_unit_test(haproxy_conf_render__initializing_master__unchecked),
                 cmocka_unit_test(haproxy_conf_render__ca_known__verify_required),
                 cmocka_unit_test(haproxy_conf_render__hostile_backend_name__einval),
                 cmocka_unit_test(lb_vrid__same_secret__same_id_in_range),

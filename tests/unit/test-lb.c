@@ -145,7 +145,7 @@ static void lb_update__first_inputs__files_checked_installed_units_applied_in_or
         Config *c = config();
         Lb *lb = NULL;
         LbPeer peer = {"b2", {0}};
-        LbBackend m = {"master-1", {0}};
+        LbBackend m = {"master-1", {0}, false};
         inet_pton(AF_INET, "10.77.0.11", &peer.addr);
         inet_pton(AF_INET, "10.77.0.12", &m.addr);
 
@@ -185,7 +185,7 @@ static void lb_update__master_added__only_haproxy_reapplied(void **state)
         Fake f = {.fail_unit = -1};
         Config *c = config();
         Lb *lb = NULL;
-        LbBackend m[2] = {{"master-1", {0}}, {"master-2", {0}}};
+        LbBackend m[2] = {{"master-1", {0}, false}, {"master-2", {0}, false}};
         inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
         inet_pton(AF_INET, "10.77.0.13", &m[1].addr);
 
@@ -215,7 +215,7 @@ static void lb_update__change_while_reloading__latest_installed(void **state)
         Fake f = {.fail_unit = -1};
         Config *c = config();
         Lb *lb = NULL;
-        LbBackend m[2] = {{"master-1", {0}}, {"master-2", {0}}};
+        LbBackend m[2] = {{"master-1", {0}, false}, {"master-2", {0}, false}};
         inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
         inet_pton(AF_INET, "10.77.0.13", &m[1].addr);
 
@@ -242,7 +242,7 @@ static void lb_update__checker_rejects__last_good_file_kept_and_reported(void **
         Fake f = {.fail_unit = -1};
         Config *c = config();
         Lb *lb = NULL;
-        LbBackend m[2] = {{"master-1", {0}}, {"master-2", {0}}};
+        LbBackend m[2] = {{"master-1", {0}, false}, {"master-2", {0}, false}};
         inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
         inet_pton(AF_INET, "10.77.0.13", &m[1].addr);
 
@@ -281,7 +281,7 @@ static void lb_update__checker_gives_no_verdict__checked_again_later(void **stat
         Fake f = {.fail_unit = -1};
         Config *c = config();
         Lb *lb = NULL;
-        LbBackend m[1] = {{"master-1", {0}}};
+        LbBackend m[1] = {{"master-1", {0}, false}};
         char checker[160], marker[160], text[512];
         inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
 
@@ -343,7 +343,7 @@ static void lb_update__daemon_reload_fails__keepalived_waits_then_retried(void *
         Fake f = {.fail_unit = -1, .fail_reloads = 1};
         Config *c = config();
         Lb *lb = NULL;
-        LbBackend m[1] = {{"master-1", {0}}};
+        LbBackend m[1] = {{"master-1", {0}, false}};
         inet_pton(AF_INET, "10.77.0.12", &m[0].addr);
         LbPaths p = paths;
         p.check_retry_usec = 200 * 1000;
