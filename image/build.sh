@@ -101,7 +101,7 @@ version=${version//[^0-9A-Za-z.+~_-]/_}
 name=piagent-$version-arm64
 
 t_start=$(date +%s)
-ensure_host_packages "${piagent_host_packages_build[@]}"
+ensure_deps --image
 ensure_binfmt_aarch64
 
 # ---- 1. base rootfs (cached) ----

@@ -4,25 +4,12 @@
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Host tools, by Debian package. Installed when missing and we are root (the project's own
-# files install what they need: a fresh CI machine has none of these).
-# shellcheck disable=SC2034 # used by the scripts that source this file
-piagent_host_packages_build=(mmdebstrap qemu-user-static binfmt-support dosfstools mtools fdisk e2fsprogs zstd xz-utils)
-# shellcheck disable=SC2034
-piagent_host_packages_boot=(qemu-system-arm mtools fdisk util-linux e2fsprogs iproute2)
-
-ensure_host_packages() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "$(id -u)" -eq 0 ] || die "missing host packages (install as root): ${missing[*]}"
-	log "installing host packages: ${missing[*]}"
-	apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >&2 ||
-		{ apt-get -o DPkg::Lock::Timeout=600 update >&2 &&
-			apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >&2; } ||
-		die "could not install ${missing[*]}"
+# ensure_deps [--image]: the host packages of tools/deps.txt (with --image: those the image build needs),
+# installed by tools/install-deps when missing (the project's own scripts install what they use: a fresh
+# machine has none of it). Fails when something is missing and we are not root.
+# shellcheck disable=SC2120 # the arguments are optional
+ensure_deps() {
+	"$(dirname "${BASH_SOURCE[0]}")/../../tools/install-deps" "$@" >&2 || die "tools/install-deps $* failed"
 }
 
 # Runs arm64 binaries through qemu-user: binfmt_misc mounted, qemu-aarch64 registered with the

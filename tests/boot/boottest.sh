@@ -39,7 +39,7 @@ image=$(readlink -f "$image")
 workdir=${workdir:-$(mktemp -d /var/tmp/piagent-boottest.XXXXXX)}
 mkdir -p "$workdir"
 VM_DIR=$workdir
-ensure_host_packages "${piagent_host_packages_boot[@]}"
+ensure_deps
 trap 'vm_kill_all' EXIT
 
 fails=0 passes=0
@@ -66,7 +66,7 @@ single_vm() { # single_vm NAME ROLE-TXT-CONTENT|"" GROW_MIB
 	vm_start "$name" "$workdir/$name.img" "$workdir/$name.log" \
 		"$(vm_cmdline systemd.wants=piagent-boottest.service piagent.boottest=report \
 			piagent.boottest.timeout=$((timeout - 30)))" 2 2048 \
-		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0
+		-netdev user,id=n0,restrict=on -device "$VM_NIC"
 	vm_wait "$name" "$timeout"
 }
 
@@ -81,7 +81,7 @@ require_agent() {
 case "$case_" in
 base)
 	t0=$(date +%s)
-	check "VM powers itself off within $timeout s" single_vm base "" 512
+	check "VM boots, reports and powers itself off within $timeout s" single_vm base "" 512
 	log=$workdir/base.log
 	report "$log" >"$workdir/base.report"
 	cat "$workdir/base.report"
@@ -92,7 +92,7 @@ base)
 	check "root grown into the larger disk" eq "$(kv "$log" root_grown)" yes
 	img_root_mib=$(($(partx -g -o SECTORS -n 2 "$image") / 2048))
 	check "root file system bigger than in the image ($img_root_mib MiB)" \
-		test "$(kv "$log" root_size_mib || echo 0)" -gt "$img_root_mib"
+		test "$(kv "$log" root_size_mib)" -gt "$img_root_mib" 2>/dev/null
 	check "memory cgroup controller" eq "$(kv "$log" cgroup_memory)" yes
 	check "no swap" eq "$(kv "$log" swap)" 0
 	check "ip_forward=1" eq "$(kv "$log" ip_forward)" 1
@@ -103,7 +103,7 @@ base)
 	;;
 role-lb)
 	require_agent
-	check "VM powers itself off within $timeout s" single_vm lb $'role=lb\n' ""
+	check "VM boots, reports and powers itself off within $timeout s" single_vm lb $'role=lb\n' ""
 	log=$workdir/lb.log
 	report "$log" >"$workdir/lb.report"
 	cat "$workdir/lb.report"
@@ -116,7 +116,7 @@ role-lb)
 	;;
 bad-role)
 	require_agent
-	check "VM powers itself off within $timeout s" single_vm badrole $'role=lbb\n' ""
+	check "VM boots, reports and powers itself off within $timeout s" single_vm badrole $'role=lbb\n' ""
 	log=$workdir/badrole.log
 	report "$log" >"$workdir/badrole.report"
 	cat "$workdir/badrole.report"
@@ -129,7 +129,7 @@ bad-role)
 	;;
 no-role)
 	require_agent
-	check "VM powers itself off within $timeout s" single_vm norole "" ""
+	check "VM boots, reports and powers itself off within $timeout s" single_vm norole "" ""
 	log=$workdir/norole.log
 	report "$log" >"$workdir/norole.report"
 	cat "$workdir/norole.report"
@@ -156,8 +156,8 @@ cluster3)
 		vm_put_file "$workdir/vm$n.img" role.txt "role=${roles[n - 1]}"$'\n'
 	done
 	check "role.txt on vm2's card reads role=master (mtools)" eq "$(vm_get_file "$workdir/vm2.img" role.txt)" role=master
-	export -f vm_start vm_wait vm_cmdline log
-	export KERNEL INITRD IMG_CMDLINE QEMU_CPU VM_DIR workdir port timeout together lb_delay_max
+	export -f vm_start vm_wait vm_argv vm_cmdline log die
+	export KERNEL INITRD IMG_CMDLINE QEMU_CPU VM_DIR VM_NIC workdir port timeout together lb_delay_max
 	t0=$(date +%s)
 	# One network namespace of our own (no root needed, nothing to clean up): three VMs on one
 	# L2 segment made of UDP multicast on its loopback. Static addresses (ip=, systemd-network-generator)
@@ -177,7 +177,7 @@ cluster3)
 					piagent.boottest.timeout=$((timeout - 60)) \
 					ip=192.168.3.21$1::192.168.3.1:255.255.255.0::eth0:off)" "$2" "$3" \
 				-netdev socket,id=n0,mcast=230.0.0.1:$port,localaddr=127.0.0.1 \
-				-device virtio-net-pci,netdev=n0,mac=52:54:00:5a:00:0$1
+				-device "$VM_NIC,mac=52:54:00:5a:00:0$1"
 		}
 		start 2 1 1024
 		start 3 1 1024
@@ -194,7 +194,7 @@ cluster3)
 		exit $rc
 	' && ok=0 || ok=1
 	for n in 1 2 3; do echo "vm$n powered on $(($(cat "$workdir/vm$n.start") - t0)) s after the first"; done
-	check "3 VMs power themselves off within $timeout s" test "$ok" = 0
+	check "3 VMs boot, report and power themselves off within $timeout s" test "$ok" = 0
 	for n in 1 2 3; do
 		log=$workdir/vm$n.log role=${roles[n - 1]}
 		report "$log" >"$workdir/vm$n.report"

@@ -57,28 +57,74 @@ vm_cmdline() {
 	echo "console=ttyAMA0 quiet $*$own"
 }
 
-# vm_start NAME DISK LOG CMDLINE SMP MEM NETDEV-ARGS...: starts QEMU in the background; the PID
-# goes to $VM_DIR/NAME.pid. The machine powers itself off at the end of the test (QEMU exits).
+# vm_argv MACHINE DISK SMP MEM: QEMU's command line for one VM of the boot tests (in VM_ARGV), but its
+# kernel, command line, console and network. MACHINE: virt (QEMU's generic board, virtio devices) or
+# raspi3b (QEMU's Raspberry Pi 3B, BCM2837: the image's own boot path, the disk as its SD card; 1 GiB and
+# 4 cores are that board's, the SD card's size must be a power of two).
+vm_argv() {
+	local machine=$1 disk=$2 smp=$3 mem=$4
+	case "$machine" in
+	virt)
+		VM_ARGV=(qemu-system-aarch64 -M virt -cpu "$QEMU_CPU" -smp "$smp" -m "$mem" -accel "tcg,thread=multi"
+			-nodefaults -display none -no-reboot
+			-drive "file=$disk,format=raw,if=none,id=d0,cache=unsafe" -device "virtio-blk-pci,drive=d0"
+			-device virtio-rng-pci)
+		;;
+	raspi3b)
+		# the first serial port (the PL011, the Pi's Bluetooth UART) goes nowhere; the next -serial is
+		# the mini UART, ttyS1: the serial console on the Pi's GPIO 14/15, as on the board
+		VM_ARGV=(qemu-system-aarch64 -M raspi3b -m 1G -accel "tcg,thread=multi"
+			-nodefaults -display none -no-reboot
+			-drive "file=$disk,format=raw,if=sd,cache=unsafe" -serial null)
+		;;
+	*) die "vm_argv: unknown machine $machine" ;;
+	esac
+}
+# the network device of a virt VM, on the test's "-netdev ...,id=n0" (append ",mac=..." for a fixed MAC)
+VM_NIC=virtio-net-pci,netdev=n0
+
+# vm_probe MACHINE: starts QEMU with every device the boot tests give that machine, stopped before the
+# first instruction (-S), and quits it: fails when QEMU cannot start them (a missing option ROM, an
+# unknown device). tests/deps/fresh-machine.sh runs it on a freshly installed machine.
+vm_probe() {
+	local machine=$1 dir out rc
+	dir=$(mktemp -d)
+	truncate -s 64M "$dir/disk.img"
+	vm_argv "$machine" "$dir/disk.img" 1 512
+	[ "$machine" != virt ] || VM_ARGV+=(-netdev "user,id=n0,restrict=on" -device "$VM_NIC")
+	rc=0
+	out=$(printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"quit"}' |
+		timeout 60 "${VM_ARGV[@]}" -S -qmp stdio 2>&1) || rc=$?
+	rm -rf "$dir"
+	if [ "$rc" -ne 0 ]; then
+		printf 'vm_probe %s: QEMU exited with %s: %s\n' "$machine" "$rc" "$(printf '%s\n' "$out" | grep -v '^{')" >&2
+		return 1
+	fi
+	return 0
+}
+
+# vm_start NAME DISK LOG CMDLINE SMP MEM NETDEV-ARGS...: starts QEMU in the background (machine
+# $VM_MACHINE, default virt; raspi3b also gets a device tree, $DTB); the PID goes to
+# $VM_DIR/NAME.pid. The machine powers itself off at the end of the test (QEMU exits).
 vm_start() {
-	local name=$1 disk=$2 log=$3 cmdline=$4 smp=$5 mem=$6
+	local name=$1 disk=$2 log=$3 cmdline=$4 smp=$5 mem=$6 machine=${VM_MACHINE:-virt}
 	shift 6
 	: >"$log" # a log of an earlier run must not be read as this run's (QEMU truncates it only later)
-	qemu-system-aarch64 -M virt -cpu "$QEMU_CPU" -smp "$smp" -m "$mem" -accel tcg,thread=multi \
-		-nodefaults -display none -no-reboot \
-		-kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline" \
-		-drive "file=$disk,format=raw,if=none,id=d0,cache=unsafe" -device virtio-blk-pci,drive=d0 \
-		-device virtio-rng-pci \
-		"$@" \
+	vm_argv "$machine" "$disk" "$smp" "$mem"
+	[ "$machine" != raspi3b ] || VM_ARGV+=(-dtb "$DTB")
+	"${VM_ARGV[@]}" -kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline" "$@" \
 		-serial "file:$log" </dev/null >"$log.qemu" 2>&1 &
 	echo $! >"$VM_DIR/$name.pid"
 	date +%s >"$VM_DIR/$name.start"
-	log "$name: QEMU pid $! started; serial console: $log"
+	log "$name: QEMU ($machine) pid $! started; serial console: $log"
 }
 
 # vm_wait NAME TIMEOUT: waits for that QEMU to exit; past TIMEOUT seconds, ends it by its own PID.
-# Returns 0 if the VM powered off by itself.
+# Returns 0 only if the VM booted, its test unit reported (the report's END marker is on the serial
+# console) and it powered itself off (QEMU exited by itself, with status 0). A QEMU that fails to start,
+# or a guest that stops before it reported, is a failure, whatever the time it took.
 vm_wait() {
-	local name=$1 limit=$2 pid start
+	local name=$1 limit=$2 pid start rc=0
 	pid=$(cat "$VM_DIR/$name.pid")
 	start=$(cat "$VM_DIR/$name.start")
 	while kill -0 "$pid" 2>/dev/null; do
@@ -97,8 +143,17 @@ vm_wait() {
 		fi
 		sleep 1
 	done
-	wait "$pid" 2>/dev/null
-	log "$name: powered off after $(($(date +%s) - start)) s"
+	wait "$pid" 2>/dev/null || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		log "$name: QEMU exited with status $rc after $(($(date +%s) - start)) s: $(tr '\n' ' ' <"$VM_DIR/$name.log.qemu")"
+		return 1
+	fi
+	if ! grep -aq '===== PIAGENT-BOOTTEST END =====' "$VM_DIR/$name.log"; then
+		log "$name: QEMU exited after $(($(date +%s) - start)) s, but the VM never reported (no report on its" \
+			"serial console $VM_DIR/$name.log: $(wc -c <"$VM_DIR/$name.log") bytes)"
+		return 1
+	fi
+	log "$name: reported and powered off after $(($(date +%s) - start)) s"
 	return 0
 }
 

@@ -53,7 +53,7 @@ deb=$(realpath "$deb")
 [ -x "$piagent" ] || die "--piagent $piagent: the build host's piagent binary is needed (cmake --build build)"
 version=$(dpkg-deb -f "$deb" Version)
 
-ensure_host_packages rsync libcap2-bin zstd dpkg-dev gnupg python3 util-linux qemu-user-static binfmt-support
+ensure_deps
 ensure_binfmt_aarch64
 
 # ---- the base rootfs: image/'s cache (built when missing, as image/build.sh does) ----
@@ -65,7 +65,6 @@ mkdir -p "$cache"
 	flock 9
 	if [ ! -s "$base_tar" ]; then
 		log "no cached base rootfs $key: building it (image/base/mkbase.sh: minutes)"
-		ensure_host_packages "${piagent_host_packages_build[@]}"
 		"$repo/image/base/mkbase.sh" "$base_tar" "$cache/debs"
 	fi
 ) 9>"$cache/.base.lock"
