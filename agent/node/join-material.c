@@ -220,10 +220,16 @@ static int upload_certs(Job *j, const KubeadmRelease *rel)
 static void on_release(int error, const char *detail, const KubeadmRelease *rel, void *userdata)
 {
         Job *j = userdata;
+        char skew[320];
         int r;
 
         if (error < 0) {
                 job_finish(j, error, detail);
+                return;
+        }
+        if (j->p.config->kubernetes_version &&
+            kubeadm_version_skew_check(rel->version, j->p.config->kubernetes_version, skew, sizeof skew) == -ERANGE) {
+                job_finish(j, -ERANGE, skew);
                 return;
         }
         r = upload_certs(j, rel);

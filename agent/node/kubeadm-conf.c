@@ -37,6 +37,22 @@ int kubeadm_api_from_version(const char *version, KubeadmApi *ret)
         return 0;
 }
 
+int kubeadm_version_skew_check(const char *kubeadm, const char *wanted, char *msg, size_t size)
+{
+        unsigned am, an, wm, wn;
+
+        if (!kubeadm || !wanted || sscanf(kubeadm, "v%u.%u", &am, &an) != 2 || sscanf(wanted, "v%u.%u", &wm, &wn) != 2)
+                return -EINVAL;
+        if (am == wm && wn + 1 >= an && wn <= an)
+                return 0;
+        snprintf(msg, size,
+                 "cluster.txt asks for kubernetes_version=%s, but the installed kubeadm %s sets up %u.%u or %u.%u "
+                 "only: set kubernetes_version=auto (the installed release) or one of those, or install kubeadm, "
+                 "kubelet and kubectl %u.%u",
+                 wanted, kubeadm, am, an > 0 ? an - 1 : 0, am, an, wm, wn);
+        return -ERANGE;
+}
+
 static bool all_of(const char *s, size_t n, int (*pred)(int))
 {
         for (size_t i = 0; i < n; i++)

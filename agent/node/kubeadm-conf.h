@@ -20,6 +20,12 @@ typedef enum KubeadmApi {
 int kubeadm_api_from_version(const char *version, KubeadmApi *ret);
 const char *kubeadm_api_to_string(KubeadmApi api); /* "kubeadm.k8s.io/v1beta4" */
 
+/* Can kubeadm (its `version -o short`) set up the Kubernetes version cluster.txt names? kubeadm refuses a control
+ * plane more than one minor older than itself (constants.MinimumControlPlaneVersion) and only warns about a newer
+ * one, which the kubelet of the same packages then cannot run: both are refused here, before kubeadm runs. 0, or
+ * -ERANGE with the words and the fix in msg; -EINVAL for a version that does not parse. */
+int kubeadm_version_skew_check(const char *kubeadm, const char *wanted, char *msg, size_t size);
+
 /* Bootstrap token "[a-z0-9]{6}.[a-z0-9]{16}" and certificate key (64 hex) formats, as kubeadm checks them. */
 bool kubeadm_token_is_valid(const char *token);
 bool kubeadm_certificate_key_is_valid(const char *key);

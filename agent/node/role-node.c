@@ -350,11 +350,17 @@ static int write_kubeadm_config(NodeRole *r, const KubeadmRelease *rel)
 static void on_release(int error, const char *detail, const KubeadmRelease *rel, void *userdata)
 {
         NodeRole *r = userdata;
+        char skew[320];
         int q;
 
         r->child = NULL;
         if (error < 0) {
                 r->done(error, detail, r->done_userdata);
+                return;
+        }
+        if (r->config->kubernetes_version &&
+            kubeadm_version_skew_check(rel->version, r->config->kubernetes_version, skew, sizeof skew) == -ERANGE) {
+                r->done(-ERANGE, skew, r->done_userdata);
                 return;
         }
         q = write_kubeadm_config(r, rel);

@@ -270,6 +270,18 @@ static void join_material_create__cluster_txt_version__wins_over_kubeadm(void **
         control_plane_for("v1.33.5\n", "kubernetes_version=v1.33.1\n", "v1beta4", "v1.33.1");
 }
 
+static void join_material_create__cluster_txt_version_kubeadm_cannot_set_up__erange(void **state)
+{
+        R r;
+
+        write_script("ghijkl.0123456789abcdef");
+        set_version("v1.33.5\n");
+        r = create_with(true, "ca.crt", "kubernetes_version=v1.31.0\n");
+        assert_int_equal(r.error, -ERANGE);
+        assert_non_null(strstr(r.detail, "kubernetes_version=v1.31.0, but the installed kubeadm v1.33.5"));
+        assert_null(seen_file("conf"));
+}
+
 static void join_material_create__kubeadm_version_fails__error_nothing_uploaded(void **state)
 {
         R r;
@@ -411,6 +423,8 @@ int main(void)
                         join_material_create__restarted_master_kubeadm_1_33__v1beta4_and_its_version, setup, teardown),
                 cmocka_unit_test_setup_teardown(join_material_create__cluster_txt_version__wins_over_kubeadm, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(join_material_create__cluster_txt_version_kubeadm_cannot_set_up__erange,
+                                                setup, teardown),
                 cmocka_unit_test_setup_teardown(join_material_create__kubeadm_version_fails__error_nothing_uploaded,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(join_material_create__kubeadm_too_old__eproto, setup, teardown),

@@ -155,6 +155,20 @@ static void kubeadm_conf_render__control_plane_wait__per_api(void **state)
         config_unref(c);
 }
 
+static void kubeadm_version_skew_check__kubeadm_range(void **state)
+{
+        char msg[320] = "";
+
+        assert_int_equal(kubeadm_version_skew_check("v1.31.2", "v1.31.0", msg, sizeof msg), 0);
+        assert_int_equal(kubeadm_version_skew_check("v1.31.2", "v1.30.14", msg, sizeof msg), 0);
+        assert_int_equal(kubeadm_version_skew_check("v1.33.5", "v1.31.0", msg, sizeof msg), -ERANGE);
+        assert_non_null(strstr(msg, "kubernetes_version=v1.31.0, but the installed kubeadm v1.33.5 sets up 1.32 or "
+                                    "1.33 only"));
+        assert_non_null(strstr(msg, "kubernetes_version=auto"));
+        assert_int_equal(kubeadm_version_skew_check("v1.30.14", "v1.31.0", msg, sizeof msg), -ERANGE);
+        assert_int_equal(kubeadm_version_skew_check("junk", "v1.31.0", msg, sizeof msg), -EINVAL);
+}
+
 static void kubeadm_join_conf_render__control_plane__certificate_key_and_endpoint(void **state)
 {
         Config *c = config();
@@ -252,6 +266,7 @@ int main(void)
                 cmocka_unit_test(kubeadm_init_conf_render__v1beta4__golden_and_kinds),
                 cmocka_unit_test(kubeadm_init_conf_render__v1beta3__extra_args_as_map),
                 cmocka_unit_test(kubeadm_conf_render__control_plane_wait__per_api),
+                cmocka_unit_test(kubeadm_version_skew_check__kubeadm_range),
                 cmocka_unit_test(kubeadm_join_conf_render__control_plane__certificate_key_and_endpoint),
                 cmocka_unit_test(kubeadm_join_conf_render__worker__no_control_plane_section),
                 cmocka_unit_test(kubeadm_init_conf_render__bad_token__einval),
