@@ -2,16 +2,18 @@
 /* The only file that includes libmicrohttpd. */
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "event-util.h"
 #include "http-server.h"
 #include "log.h"
 #include "macro.h"
 
-#define USEC_PER_MSEC 1000ULL
+#define USEC_PER_MSEC UINT64_C(1000)
 
 static bool strcaseeq(const char *a, const char *b)
 {
@@ -47,7 +49,11 @@ struct Conn {
         struct MHD_Connection *connection;
         int fd;
         sd_event_source *deadline;
+        sd_event_source *request_timer; /* a complete request is due */
         HttpRequest *req;
+        uint64_t idle_since; /* waiting for a request since then (accept, or the end of the last answer) */
+        bool busy;           /* a complete request is with the handler or being answered: never evicted */
+        bool closing;        /* shut down by us; MHD closes it at its next run */
         bool expired;
 };
 
@@ -62,6 +68,8 @@ struct HttpServer {
         uint16_t port;
         Conn *conns;
         unsigned n_conns;
+        unsigned n_closing;
+        uint64_t n_evicted;
         bool slot_freed;
 };
 
@@ -295,6 +303,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                 return on_body(s, req, upload_data, upload_data_size);
         if (!req->dispatched) {
                 req->dispatched = true;
+                if (req->conn) {
+                        req->conn->busy = true;
+                        (void)sd_event_source_set_enabled(req->conn->request_timer, SD_EVENT_OFF);
+                }
                 s->handler(s->userdata, req);
         }
         if (req->reply)
@@ -306,6 +318,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
 }
 
+static void conn_wait_for_request(Conn *conn);
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
         HttpRequest *req = *con_cls;
@@ -313,8 +327,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         if (!req)
                 return;
         request_abort(req);
-        if (req->conn && req->conn->req == req)
+        if (req->conn && req->conn->req == req) {
                 req->conn->req = NULL;
+                /* Kept alive (after a nonce): the next request is due as soon as the first one was. */
+                conn_wait_for_request(req->conn);
+        }
         if (req->reply)
                 MHD_destroy_response(req->reply);
         free(req->body);
@@ -339,6 +356,60 @@ static int on_deadline(sd_event_source *source, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* Cuts the connection off; MHD notices at its next run and closes it. */
+static void conn_close(Conn *conn)
+{
+        if (conn->closing)
+                return;
+        conn->closing = true;
+        conn->server->n_closing++;
+        (void)sd_event_source_set_enabled(conn->request_timer, SD_EVENT_OFF);
+        (void)shutdown(conn->fd, SHUT_RDWR);
+        kick(conn->server);
+}
+
+static int on_request_timeout(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        Conn *conn = userdata;
+
+        log_debug("HTTP server: no complete request within %" PRIu64 " ms, closing the connection",
+                  conn->server->o.request_timeout_usec / USEC_PER_MSEC);
+        conn_close(conn);
+        return 0;
+}
+
+static void conn_wait_for_request(Conn *conn)
+{
+        HttpServer *s = conn->server;
+
+        conn->busy = false;
+        conn->idle_since = event_now_usec(s->event);
+        if (conn->closing)
+                return;
+        (void)sd_event_source_set_time(conn->request_timer, conn->idle_since + s->o.request_timeout_usec);
+        (void)sd_event_source_set_enabled(conn->request_timer, SD_EVENT_ONESHOT);
+}
+
+/* The table is full: the connection that has waited longest for a request makes room for the new one, so a
+ * flood of silent connections cannot keep others out; if every other connection is busy with a request, the
+ * new one goes. */
+static void make_room(HttpServer *s, Conn *new)
+{
+        Conn *victim = NULL;
+
+        if (s->n_conns - s->n_closing <= s->o.max_connections)
+                return;
+        for (Conn *c = s->conns; c; c = c->next)
+                if (c != new && !c->busy && !c->closing && (!victim || c->idle_since < victim->idle_since))
+                        victim = c;
+        if (!victim)
+                victim = new;
+        if (s->n_evicted++ == 0 || log_get_max_level() >= LOG_DEBUG)
+                log_debug("HTTP server: %u connections, the limit: closing one waiting since %" PRIu64 " ms",
+                          s->n_conns, (event_now_usec(s->event) - victim->idle_since) / USEC_PER_MSEC);
+        conn_close(victim);
+}
+
 static void conn_free(Conn *conn)
 {
         HttpServer *s = conn->server;
@@ -350,8 +421,11 @@ static void conn_free(Conn *conn)
         if (conn->next)
                 conn->next->prev = conn->prev;
         s->n_conns--;
+        if (conn->closing)
+                s->n_closing--;
         s->slot_freed = true;
         sd_event_source_disable_unref(conn->deadline);
+        sd_event_source_disable_unref(conn->request_timer);
         free(conn);
 }
 
@@ -376,7 +450,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         conn->connection = c;
         conn->fd = i->connect_fd;
         if (sd_event_add_time_relative(s->event, &conn->deadline, CLOCK_MONOTONIC, s->o.deadline_usec,
-                                       10 * USEC_PER_MSEC, on_deadline, conn) < 0)
+                                       10 * USEC_PER_MSEC, on_deadline, conn) < 0 ||
+            sd_event_add_time(s->event, &conn->request_timer, CLOCK_MONOTONIC, 0, 10 * USEC_PER_MSEC,
+                              on_request_timeout, conn) < 0)
                 goto fail;
         conn->next = s->conns;
         if (s->conns)
@@ -384,9 +460,15 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         s->conns = conn;
         s->n_conns++;
         *socket_context = conn;
+        conn_wait_for_request(conn);
+        make_room(s, conn);
         return;
 fail:
-        /* Without a deadline the connection must not live: cut it off now. */
+        /* Without its timers the connection must not live: cut it off now. */
+        if (conn) {
+                sd_event_source_disable_unref(conn->deadline);
+                sd_event_source_disable_unref(conn->request_timer);
+        }
         free(conn);
         if (i)
                 (void)shutdown(i->connect_fd, SHUT_RDWR);
@@ -405,8 +487,8 @@ _printf_(2, 0) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void options_fill(HttpServerOptions *o)
 {
         o->max_connections = o->max_connections ?: 64;
-        o->max_per_address = o->max_per_address ?: 8;
-        o->idle_timeout_sec = o->idle_timeout_sec ?: 5;
+        o->max_per_address = o->max_per_address ?: 4;
+        o->request_timeout_usec = o->request_timeout_usec ?: 2000000ULL;
         o->deadline_usec = o->deadline_usec ?: 10000000ULL;
         o->max_header_size = o->max_header_size ?: 8192;
         o->max_body_size = o->max_body_size ?: 4096;
@@ -416,17 +498,22 @@ static int daemon_start(HttpServer *s)
 {
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s->o.port)};
         const union MHD_DaemonInfo *info;
+        /* MHD accepts beyond our limit, so that make_room() can evict: connections being closed still count for
+         * MHD until it has reaped them. MHD's own idle timeout only backs up the request timer (it is reset by
+         * any byte, ours is not). */
+        unsigned mhd_limit = s->o.max_connections + s->o.max_connections / 4 + 4;
+        unsigned idle_sec = (unsigned)((s->o.request_timeout_usec + 999999) / 1000000);
 
         if (s->o.address && inet_pton(AF_INET, s->o.address, &sa.sin_addr) != 1)
                 return -EINVAL;
-        s->daemon = MHD_start_daemon(
-                MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_access, s,
-                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
-                MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.max_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
-                s->o.idle_timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header_size,
-                MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                                     on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
+                                     (struct sockaddr *)&sa, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                                     MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                     s->o.max_per_address, MHD_OPTION_CONNECTION_TIMEOUT, idle_sec,
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header_size,
+                                     MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                     MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
         if (!s->daemon)
                 return errno > 0 ? -errno : -EADDRNOTAVAIL;
 

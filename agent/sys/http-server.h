@@ -5,9 +5,11 @@
  * that includes it). No threads: MHD runs in its external-epoll mode, its epoll fd watched by an sd-event I/O
  * source and its timeouts by an sd-event timer.
  *
- * Bad clients cost bounded resources and never stop the server: connections in total and per address are
- * limited (more are refused at accept), a silent connection is closed after an idle timeout and every
- * connection after an absolute deadline however busy it keeps itself (slowloris), request line and headers
+ * Bad clients cost bounded resources and never stop the server: connections per address are limited (more
+ * are refused at accept); a connection that has not sent a complete request within the request timeout is
+ * closed, and every connection after an absolute deadline however busy it keeps itself (slowloris); when the
+ * table is full, a new connection evicts the one that has waited longest for a request (so that a flood of
+ * silent connections cannot keep a real client out for longer than it takes to accept it); request line and headers
  * share a fixed memory pool (more: 431 or 413, MHD's own bodies), bodies have a size limit (413, or the
  * connection is closed when a chunked body overflows it). A handler that answers too late is abandoned at
  * the deadline (503). */
@@ -20,14 +22,14 @@ typedef struct HttpServer HttpServer;
 typedef struct HttpRequest HttpRequest;
 
 typedef struct HttpServerOptions {
-        const char *address;       /* IPv4 address to listen on; NULL: any */
-        uint16_t port;             /* 0: an ephemeral port, see http_server_get_port() */
-        unsigned max_connections;  /* 0: 64; more wait in the listen backlog (1024) */
-        unsigned max_per_address;  /* 0: 8 */
-        unsigned idle_timeout_sec; /* 0: 5 */
-        uint64_t deadline_usec;    /* 0: 10 s */
-        size_t max_header_size;    /* memory for request line and headers; 0: 8 KiB */
-        size_t max_body_size;      /* 0: 4 KiB */
+        const char *address;           /* IPv4 address to listen on; NULL: any */
+        uint16_t port;                 /* 0: an ephemeral port, see http_server_get_port() */
+        unsigned max_connections;      /* 0: 64; a new one beyond evicts the longest waiting for a request */
+        unsigned max_per_address;      /* 0: 4; more are closed at accept */
+        uint64_t request_timeout_usec; /* a complete request within this, from accept or the last answer; 0: 2 s */
+        uint64_t deadline_usec;        /* 0: 10 s */
+        size_t max_header_size;        /* memory for request line and headers; 0: 8 KiB */
+        size_t max_body_size;          /* 0: 4 KiB */
 } HttpServerOptions;
 
 /* Called once per complete request. The handler answers with http_request_reply(), before returning or

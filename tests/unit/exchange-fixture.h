@@ -58,7 +58,7 @@ static inline ExchangeServerOptions test_server_options(void)
                                 .address = "127.0.0.1",
                                 .max_connections = 32,
                                 .max_per_address = 4,
-                                .idle_timeout_sec = 1,
+                                .request_timeout_usec = 1 * SEC,
                                 .deadline_usec = 2 * SEC,
                         },
         };

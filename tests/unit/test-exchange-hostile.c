@@ -325,7 +325,16 @@ static void hostile__ambiguous_framing__400(void **state)
         assert_serving(f);
 }
 
-static void hostile__slowloris__cut_at_deadline(void **state)
+/* Whether the server has closed fd (EOF or reset), without blocking. */
+static bool raw_closed(int fd)
+{
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+        return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+static void hostile__slowloris__cut_at_request_timeout(void **state)
 {
         Fixture *f = *state;
         static const char req[] =
@@ -333,20 +342,51 @@ static void hostile__slowloris__cut_at_deadline(void **state)
         int fd = raw_connect(f, "127.0.0.34", f->port);
         uint64_t start = now_usec();
         size_t i = 0;
-        char c;
 
-        /* One byte every 300 ms: never idle long enough for the idle timeout, but too slow for the deadline. */
-        while (now_usec() - start < 5 * SEC) {
-                ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
-                if (n == 0 || (n < 0 && errno != EAGAIN))
-                        break;
+        /* One byte every 100 ms: never idle, but no complete request within the request timeout (1 s). */
+        while (now_usec() - start < 5 * SEC && !raw_closed(fd)) {
                 if (send(fd, &req[i % (sizeof req - 1)], 1, MSG_NOSIGNAL) < 0)
                         break;
                 i++;
-                run_for(f, 300 * MSEC);
+                run_for(f, 100 * MSEC);
         }
         close(fd);
-        assert_true(now_usec() - start < 3 * SEC); /* deadline 2 s */
+        assert_true(now_usec() - start < 2 * SEC); /* before the deadline (2 s) */
+        assert_true(now_usec() - start > 800 * MSEC);
+        assert_serving(f);
+}
+
+static void hostile__silent_connection__closed_at_request_timeout(void **state)
+{
+        Fixture *f = *state;
+        int fd = raw_connect(f, "127.0.0.37", f->port);
+
+        run_for(f, 500 * MSEC);
+        assert_false(raw_closed(fd));
+        assert_int_equal(raw_read(f, fd, 3 * SEC, NULL, 0), 0); /* closed without an answer */
+        close(fd);
+        assert_serving(f);
+}
+
+static void hostile__keep_alive_requests__cut_at_deadline(void **state)
+{
+        Fixture *f = *state;
+        static const char req[] = "POST /v1/nonce HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+        int fd = raw_connect(f, "127.0.0.38", f->port);
+        uint64_t start = now_usec();
+        char buf[4096];
+
+        /* A complete request every 300 ms on one connection: within the request timeout each time, but the
+         * connection as a whole ends at the deadline (2 s). */
+        while (now_usec() - start < 5 * SEC && !raw_closed(fd)) {
+                if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) < 0)
+                        break;
+                run_for(f, 300 * MSEC);
+                while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+                        ;
+        }
+        close(fd);
+        assert_true(now_usec() - start < 3 * SEC);
         assert_true(now_usec() - start > 1500 * MSEC);
         assert_serving(f);
 }
@@ -364,10 +404,95 @@ static void hostile__connection_flood_from_many_addresses__good_client_served(vo
         }
         run_for(f, 100 * MSEC);
         assert_true(exchange_server_get_connections(f->server) <= 32);
-        /* The good client waits for the idle timeout to free slots, then joins. */
         assert_serving(f);
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 close(fds[i]);
+}
+
+static void hostile__table_full_of_silent_connections__oldest_evicted(void **state)
+{
+        Fixture *f = *state;
+        ExchangeServerOptions o = test_server_options();
+        char source[32];
+        int fds[40];
+
+        /* Silent connections would stay for a minute: only eviction can let the good client in. */
+        o.http.request_timeout_usec = 60 * SEC;
+        o.http.deadline_usec = 60 * SEC;
+        fixture_start_server(f, &o);
+        for (size_t i = 0; i < 32; i++) {
+                snprintf(source, sizeof source, "127.0.2.%zu", 1 + i);
+                fds[i] = raw_connect(f, source, f->port);
+                run_for(f, 2 * MSEC); /* one after the other: a clear order */
+        }
+        run_for(f, 50 * MSEC);
+        assert_int_equal(exchange_server_get_connections(f->server), 32);
+        for (size_t i = 0; i < 32; i++)
+                assert_false(raw_closed(fds[i]));
+
+        /* Eight more: the eight oldest make room. */
+        for (size_t i = 32; i < ELEMENTSOF(fds); i++) {
+                snprintf(source, sizeof source, "127.0.2.%zu", 1 + i);
+                fds[i] = raw_connect(f, source, f->port);
+                run_for(f, 2 * MSEC);
+        }
+        run_for(f, 50 * MSEC);
+        assert_int_equal(exchange_server_get_connections(f->server), 32);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                assert_int_equal(raw_closed(fds[i]), i < 8);
+
+        /* And the good client joins, although no connection timed out. */
+        assert_serving(f);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                close(fds[i]);
+}
+
+static void hostile__table_full_of_busy_requests__newcomer_refused(void **state)
+{
+        Fixture *f = *state;
+        static const char req[] = "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        ExchangeServerOptions o = test_server_options();
+        ExchangeClient *c[8] = {};
+        Outcome out[8];
+        char source[32];
+        int late;
+
+        o.http.request_timeout_usec = 60 * SEC;
+        o.http.deadline_usec = 60 * SEC;
+        o.http.max_connections = 8;
+        fixture_start_server(f, &o);
+        f->provider->hold = true;
+        /* Eight joins held by the provider: busy, never evicted. */
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                snprintf(source, sizeof source, "127.0.3.%zu", 1 + i);
+                assert_int_equal(exchange_client_new(
+                                         f->event, SECRET, "worker-b1",
+                                         &(ExchangeClientOptions){.timeout_usec = 20 * SEC, .source_address = source},
+                                         &c[i]),
+                                 0);
+                out[i] = (Outcome){};
+                assert_int_equal(
+                        exchange_client_request(c[i], "127.0.0.1", f->port, &JOIN_WORKER, on_outcome, &out[i], NULL),
+                        0);
+        }
+        for (uint64_t end = now_usec() + 5 * SEC; exchange_test_provider_pending(f->provider) < 8 && now_usec() < end;)
+                run_for(f, 10 * MSEC);
+        assert_int_equal(exchange_test_provider_pending(f->provider), 8);
+
+        /* A newcomer finds no connection waiting for a request: it is the one that goes. */
+        late = raw_connect(f, "127.0.3.100", f->port);
+        (void)raw_send(f, late, req, sizeof req - 1);
+        assert_int_equal(raw_read(f, late, 3 * SEC, NULL, 0), 0);
+        close(late);
+
+        f->provider->hold = false;
+        assert_int_equal(exchange_test_provider_release(f->provider), 8);
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                assert_true(run_until(f, &out[i].done, 5 * SEC));
+                assert_int_equal(out[i].error, 0);
+                exchange_client_free(c[i]);
+        }
+        assert_serving(f);
 }
 
 static void hostile__connection_flood_from_one_address__capped(void **state)
@@ -456,8 +581,12 @@ int main(void)
                 T(hostile__many_headers__refused),
                 T(hostile__not_http__refused),
                 T(hostile__ambiguous_framing__400),
-                T(hostile__slowloris__cut_at_deadline),
+                T(hostile__slowloris__cut_at_request_timeout),
+                T(hostile__silent_connection__closed_at_request_timeout),
+                T(hostile__keep_alive_requests__cut_at_deadline),
                 T(hostile__connection_flood_from_many_addresses__good_client_served),
+                T(hostile__table_full_of_silent_connections__oldest_evicted),
+                T(hostile__table_full_of_busy_requests__newcomer_refused),
                 T(hostile__connection_flood_from_one_address__capped),
                 T(hostile__failure_burst__429_for_that_address_only),
                 T(hostile__second_control_plane_ticket__409_while_held),
