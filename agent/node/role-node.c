@@ -676,10 +676,14 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
 
         /* Masters serve votes, join material and the CA. Workers serve nothing. */
         if (p->config->role == ROLE_MASTER && r->bootstrap) {
-                ExchangeServerOptions o = {.http = {.port = p->config->exchange_port}};
+                /* On the cluster interface's address only: nothing on another network reaches it. */
+                char address[INET_ADDRSTRLEN];
+                ExchangeServerOptions o = {.http = {.address = inet_ntop(AF_INET, &r->address, address, sizeof address),
+                                                    .port = p->config->exchange_port}};
                 q = exchange_server_new(e, p->config->secret, &o, &node_role_master_provider, r, &r->server);
                 if (q < 0) {
-                        log_error_errno(q, "Cannot serve the exchange on port %u: %m", p->config->exchange_port);
+                        log_error_errno(q, "Cannot serve the exchange on %s port %u: %m", strempty(o.http.address),
+                                        p->config->exchange_port);
                         node_role_free(r);
                         return q;
                 }
