@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "kv.h"
+#include "strength.h"
 
 /* Which file a key may be written in. Per-node keys live in role.txt; cluster-wide ones in cluster.txt, except
  * a few that may differ per node and so may be overridden in role.txt. */
@@ -194,6 +195,7 @@ static int parse_secret(Config *c, const char *v, char *err, size_t n)
         size_t len = strlen(v);
         bool seen[128] = {};
         unsigned distinct = 0;
+        double bits;
 
         /* Never echo the value: it is the cluster secret, or part of it. */
         if (len < CONFIG_SECRET_MIN) {
@@ -224,6 +226,14 @@ static int parse_secret(Config *c, const char *v, char *err, size_t n)
                          "secret looks like a placeholder (only %u different characters): generate one with "
                          "'piagent secret'",
                          distinct);
+                return -EINVAL;
+        }
+        bits = strength_bits(v);
+        if (bits < CONFIG_SECRET_MIN_BITS) {
+                snprintf(err, n,
+                         "secret too easy to guess (about %.0f bits by zxcvbn's estimate; at least %u): generate one "
+                         "with 'piagent secret'",
+                         bits, CONFIG_SECRET_MIN_BITS);
                 return -EINVAL;
         }
         erase_and_free(c->secret);

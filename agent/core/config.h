@@ -15,6 +15,8 @@
 
 #define CONFIG_SECRET_MIN 32u
 #define CONFIG_SECRET_MAX 256u
+/* The least a secret must take to guess, in bits (strength.h): a generated one has about 230. */
+#define CONFIG_SECRET_MIN_BITS 128u
 
 typedef enum Role {
         ROLE_LB,

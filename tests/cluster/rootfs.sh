@@ -30,7 +30,7 @@ PACKAGES=(
 	keepalived haproxy
 	etcd-server etcd-client python3-cryptography
 	iproute2 iputils-ping openssl curl python3 procps
-	libsystemd0 libavahi-client3 libcurl4 libcjson1 libmicrohttpd12 libssl3
+	libsystemd0 libavahi-client3 libcurl4 libcjson1 libmicrohttpd12 libssl3 libzxcvbn0
 )
 # Units that make no sense in a test container, or that the agent must start
 # itself (keepalived, haproxy: through systemd over D-Bus, once configured;

@@ -15,7 +15,7 @@
 
 #include "bootstrap.h"
 
-#define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+#define SECRET "cba47853ac7a856ad9c0cb5b817ce932c0a8424a9b33450c"
 
 typedef struct World {
         PreflightFacts facts;

@@ -11,8 +11,10 @@
 
 #include "config.h"
 #include "kv.h"
+#include "macro.h"
+#include "secret.h"
 
-#define SECRET  "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+#define SECRET  "cba47853ac7a856ad9c0cb5b817ce932c0a8424a9b33450c"
 #define CLUSTER "cluster=demo\nsecret=" SECRET "\n"
 
 typedef struct Result {
@@ -433,9 +435,46 @@ static void config_parse__secret_31_chars__too_short(void **state)
 
 static void config_parse__secret_32_chars__accepted(void **state)
 {
-        CHECK_OK("role=lb\n", "secret=0123456789abcdefghijklmnopqrstuv\n", res);
+        CHECK_OK("role=lb\n", "secret=Ab3kQ9zL7xWp2mRt8vYc4nHs6dJf1gTe\n", res);
         assert_int_equal(strlen(res->config->secret), 32);
         result_free(res);
+}
+
+/* Long enough and varied, but what a person would pick: refused, without the value in the message. */
+static void config_parse__secret_guessable__refused_without_echo(void **state)
+{
+        static const char *const weak[] = {
+                "0123456789abcdefghijklmnopqrstuv",      "thisismysupersecretclusterpassword",
+                "Kubernetes-cluster-at-home-2024!",      "password1password1password1password1",
+                "MyPiClusterSecret2024MyPiCluster",      "qwertyuiopasdfghjklzxcvbnm1234567890",
+                "correcthorsebatterystaplecorrecthorse", "0123456789abcdef0123456789abcdef",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(weak); i++) {
+                _cleanup_free_ char *cluster = NULL;
+                assert_true(asprintf(&cluster, "secret=%s\n", weak[i]) > 0);
+                Result *res = parse("role=lb\n", cluster);
+                assert_int_equal(res->diags.n, 1);
+                if (!strstr(res->diags.items[0].message, "secret too easy to guess (about "))
+                        print_error("%s: %s\n", weak[i], res->diags.items[0].message);
+                assert_non_null(strstr(res->diags.items[0].message, "secret too easy to guess (about "));
+                assert_non_null(
+                        strstr(res->diags.items[0].message, "at least 128): generate one with 'piagent secret'"));
+                assert_null(strstr(res->diags.items[0].message, weak[i]));
+                result_free(res);
+        }
+}
+
+/* What `piagent secret` prints always passes. */
+static void config_parse__generated_secrets__accepted(void **state)
+{
+        for (int i = 0; i < 200; i++) {
+                char secret[2 * SECRET_BYTES + 1], cluster[128];
+                assert_int_equal(secret_generate(secret), 0);
+                snprintf(cluster, sizeof cluster, "secret=%s\n", secret);
+                CHECK_OK("role=lb\n", cluster, res);
+                result_free(res);
+        }
 }
 
 static void config_parse__secret_placeholder__rejected(void **state)
@@ -819,6 +858,8 @@ int main(void)
                 cmocka_unit_test(config_parse__short_secret__too_short_and_not_echoed),
                 cmocka_unit_test(config_parse__secret_31_chars__too_short),
                 cmocka_unit_test(config_parse__secret_32_chars__accepted),
+                cmocka_unit_test(config_parse__secret_guessable__refused_without_echo),
+                cmocka_unit_test(config_parse__generated_secrets__accepted),
                 cmocka_unit_test(config_parse__secret_placeholder__rejected),
                 cmocka_unit_test(config_parse__secret_with_space__rejected_without_echo),
                 cmocka_unit_test(config_parse__secret_too_long__rejected),

@@ -21,7 +21,7 @@
 #include "join-material.h"
 #include "kubeadm.h"
 
-#define SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+#define SECRET "cba47853ac7a856ad9c0cb5b817ce932c0a8424a9b33450c"
 
 static char dir[64], script[128], seen[128];
 

@@ -19,7 +19,7 @@
 #include "kubeadm-conf.h"
 #include "secret.h"
 
-#define SECRET   "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+#define SECRET   "cba47853ac7a856ad9c0cb5b817ce932c0a8424a9b33450c"
 #define TOKEN    "abcdef.0123456789abcdef"
 #define CERT_KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define CA_HASH  "sha256:" CERT_KEY
