@@ -87,6 +87,11 @@ unsigned exchange_server_get_connections(const ExchangeServer *s)
         return http_server_get_connections(s->http);
 }
 
+int exchange_server_add_connection(ExchangeServer *s, int fd, const char *peer)
+{
+        return http_server_add_connection(s->http, fd, peer);
+}
+
 const char *exchange_server_ticket_holder(const ExchangeServer *s)
 {
         return exchange_handler_ticket_holder(s->handler, now_usec(s));

@@ -24,6 +24,8 @@ int exchange_server_new(sd_event *event, const char *secret, const ExchangeServe
 ExchangeServer *exchange_server_free(ExchangeServer *s);
 uint16_t exchange_server_get_port(const ExchangeServer *s);
 unsigned exchange_server_get_connections(const ExchangeServer *s);
+/* For the fuzzer: serves a connected socket as if accepted from peer (http_server_add_connection()). */
+int exchange_server_add_connection(ExchangeServer *s, int fd, const char *peer);
 /* The node holding the control-plane ticket, or NULL. */
 const char *exchange_server_ticket_holder(const ExchangeServer *s);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "event-util.h"
 #include "http-server.h"
@@ -236,26 +237,34 @@ static enum MHD_Result queue(struct MHD_Connection *c, HttpRequest *req)
         return r;
 }
 
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+typedef struct HeaderCount {
+        unsigned framing, host;
+} HeaderCount;
+
+static enum MHD_Result count_headers(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-        unsigned *n = cls;
+        HeaderCount *n = cls;
 
         if (strcaseeq(key, MHD_HTTP_HEADER_CONTENT_LENGTH) || strcaseeq(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-                (*n)++;
+                n->framing++;
+        else if (strcaseeq(key, MHD_HTTP_HEADER_HOST))
+                n->host++;
         return MHD_YES;
 }
 
 /* The headers are in: refuse ambiguous framing (two lengths, or a length and chunks: nothing sends that but
- * someone probing for request smuggling), and a declared body that is too large before it is read. */
+ * someone probing for request smuggling), a missing or repeated Host (RFC 9112 3.2: checked here rather than by
+ * MHD's strict mode, whose own answer to it repeats its header block), and a declared body that is too large
+ * before it is read. */
 static enum MHD_Result on_headers(HttpServer *s, struct MHD_Connection *c, HttpRequest *req)
 {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        unsigned framing = 0;
+        HeaderCount count = {};
         char *end = NULL;
         unsigned long long n;
 
-        (void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &framing);
-        if (framing > 1) {
+        (void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_headers, &count);
+        if (count.framing > 1 || count.host != 1) {
                 reply_internal(req, MHD_HTTP_BAD_REQUEST, "", 0);
                 return queue(c, req);
         }
@@ -512,7 +521,7 @@ static int daemon_start(HttpServer *s)
                                      MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                      s->o.max_per_address, MHD_OPTION_CONNECTION_TIMEOUT, idle_sec,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header_size,
-                                     MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                     MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
         if (!s->daemon)
                 return errno > 0 ? -errno : -EADDRNOTAVAIL;
@@ -584,4 +593,19 @@ uint16_t http_server_get_port(const HttpServer *s)
 unsigned http_server_get_connections(const HttpServer *s)
 {
         return s->n_conns;
+}
+
+int http_server_add_connection(HttpServer *s, int fd, const char *peer)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET};
+
+        if (inet_pton(AF_INET, peer, &sa.sin_addr) != 1) {
+                close(fd);
+                return -EINVAL;
+        }
+        /* MHD closes fd itself when it cannot take it. */
+        if (MHD_add_connection(s->daemon, fd, (struct sockaddr *)&sa, sizeof sa) != MHD_YES)
+                return errno > 0 ? -errno : -EIO;
+        kick(s);
+        return 0;
 }

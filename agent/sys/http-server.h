@@ -14,6 +14,7 @@
  * connection is closed when a chunked body overflows it). A handler that answers too late is abandoned at
  * the deadline (503). */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -30,6 +31,7 @@ typedef struct HttpServerOptions {
         uint64_t deadline_usec;        /* 0: 10 s */
         size_t max_header_size;        /* memory for request line and headers; 0: 8 KiB */
         size_t max_body_size;          /* 0: 4 KiB */
+        bool no_listen; /* no listening socket: connections come from http_server_add_connection() only */
 } HttpServerOptions;
 
 /* Called once per complete request. The handler answers with http_request_reply(), before returning or
@@ -43,6 +45,9 @@ HttpServer *http_server_free(HttpServer *s);
 uint16_t http_server_get_port(const HttpServer *s);
 /* Connections open now. */
 unsigned http_server_get_connections(const HttpServer *s);
+/* Serves fd (a connected stream socket, taken over: closed on failure too) as if accepted from peer (an IPv4
+ * address): for the fuzzer, which has no network. */
+int http_server_add_connection(HttpServer *s, int fd, const char *peer);
 
 const char *http_request_method(const HttpRequest *req);
 const char *http_request_path(const HttpRequest *req);
