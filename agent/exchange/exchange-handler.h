@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The exchange server's request handler: routes, limits, challenge nonces, authentication, the control-plane
- * ticket, the provider, sealing. No sockets and no clock: it takes one HTTP request (method, path, peer
- * address, body) and the time, and answers with a status and a JSON body, so that tests and the fuzzer
- * drive it directly. exchange-server.c puts it behind the HTTP server.
+/* The exchange server's request handler in one process: the front (exchange-front.h: routes, limits, challenge
+ * nonces, parsing) forwarding straight to the back (exchange-back.h: authentication, the control-plane ticket,
+ * the provider, sealing). No sockets and no clock: it takes one HTTP request (method, path, peer address, body)
+ * and the time, and answers with a status and a JSON body, so that tests, the fuzzer and `piagent exchange
+ * serve` drive it directly. On a master the two halves run in two processes instead (exchange-service.h).
  *
  * Status codes are plain and say no more than needed: 400 malformed request (any reason), 403 not
  * authenticated (wrong MAC, or a nonce that is unknown, used, expired or another peer's: one answer for
@@ -14,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exchange-provider.h"
+#include "exchange-back.h"
+#include "exchange-front.h"
 
 typedef struct ExchangeHandler ExchangeHandler;
 
@@ -30,29 +32,19 @@ typedef struct ExchangeHandlerOptions {
         int (*random)(void *buf, size_t size);
 } ExchangeHandlerOptions;
 
-typedef struct ExchangeHttpRequest {
-        const char *method;
-        const char *path;
-        const char *peer; /* textual IP address: the key of the per-address limits */
-        const char *body;
-        size_t body_size;
-} ExchangeHttpRequest;
-
-/* body (JSON, or empty when size is 0) is valid during the call only. */
-typedef void (*ExchangeRespond)(void *userdata, unsigned status, const char *body, size_t size);
-
 /* secret: the cluster secret (copied; wiped when the handler is freed). o may be NULL. */
 int exchange_handler_new(const char *secret, const ExchangeHandlerOptions *o, const ExchangeProvider *p, void *userdata,
                          ExchangeHandler **ret);
 ExchangeHandler *exchange_handler_free(ExchangeHandler *h);
 
-/* Answers req at time now (microseconds, CLOCK_MONOTONIC): respond is called exactly once. If it was called
- * before this returns, *ret_pending is NULL; else *ret_pending is the provider's call still running, which
- * the caller abandons with exchange_call_abandon() if its client goes away first (respond is then never
- * called). */
+/* Answers req at time now (microseconds, CLOCK_MONOTONIC), as exchange_front_process(). */
 void exchange_handler_process(ExchangeHandler *h, const ExchangeHttpRequest *req, uint64_t now, ExchangeRespond respond,
-                              void *userdata, ExchangeCall **ret_pending);
-void exchange_call_abandon(ExchangeCall *call);
+                              void *userdata, ExchangeForward **ret_pending);
 
+ExchangeFront *exchange_handler_front(ExchangeHandler *h);
 /* The node holding the control-plane ticket, or NULL. */
 const char *exchange_handler_ticket_holder(const ExchangeHandler *h, uint64_t now);
+
+/* The front and back options of the handler's options. */
+ExchangeFrontOptions exchange_handler_front_options(const ExchangeHandlerOptions *o);
+ExchangeBackOptions exchange_handler_back_options(const ExchangeHandlerOptions *o);

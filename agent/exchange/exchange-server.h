@@ -21,6 +21,10 @@ typedef struct ExchangeServerOptions {
  * server. Returns 0 or a negative errno (-EADDRINUSE, -EINVAL...). */
 int exchange_server_new(sd_event *event, const char *secret, const ExchangeServerOptions *o, const ExchangeProvider *p,
                         void *userdata, ExchangeServer **ret);
+/* A server whose front forwards to a back elsewhere (the unprivileged worker of piagent-exchange.service):
+ * no secret, no provider. o->handler's ticket option is not used. */
+int exchange_server_new_forwarding(sd_event *event, const ExchangeServerOptions *o, ExchangeForwardFunc forward,
+                                   void *userdata, ExchangeServer **ret);
 ExchangeServer *exchange_server_free(ExchangeServer *s);
 uint16_t exchange_server_get_port(const ExchangeServer *s);
 unsigned exchange_server_get_connections(const ExchangeServer *s);

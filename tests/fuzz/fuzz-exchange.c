@@ -123,7 +123,7 @@ static void one(ExchangeHandler *h, ExchangeTestProvider *p, const uint8_t *rec,
         const char *body = size > 0 ? (const char *)rec + 1 : "";
         size_t body_size = size > 0 ? size - 1 : 0;
         char *fixed = NULL;
-        ExchangeCall *pending = NULL;
+        ExchangeForward *pending = NULL;
 
         r->peer = flags & 0x10 ? "10.0.0.2" : "10.0.0.1";
         r->is_nonce = (flags & 3) == 1 && !(flags & 4);

@@ -336,7 +336,7 @@ static void rogue_on_request(void *userdata, HttpRequest *req)
                 .path = http_request_path(req),
                 .peer = http_request_peer(req),
         };
-        ExchangeCall *pending = NULL;
+        ExchangeForward *pending = NULL;
 
         x.body = http_request_body(req, &x.body_size);
         if (r->mode == ROGUE_TAMPER || r->mode == ROGUE_REPLAY || streq(x.path, EXCHANGE_PATH_NONCE)) {
