@@ -4,14 +4,20 @@
  * such tests is tests/tools/exchange-test-server (test-only code stays out of the daemon). */
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "config-load.h"
 #include "exchange-client.h"
+#include "exchange-link.h"
+#include "ipc-link.h"
 #include "log.h"
+#include "notify.h"
 #include "secret.h"
+
+#define EXCHANGE_SOCKET_DEFAULT "/run/piagent/exchange.sock"
 
 typedef struct Args {
         const char *boot_dir;
@@ -19,12 +25,14 @@ typedef struct Args {
         unsigned port;
         ExchangeQuery query;
         bool show_secrets;
+        const char *socket; /* worker: where the root daemon listens */
 } Args;
 
 static void help(void)
 {
         printf("Usage: piagent exchange request ADDRESS join|vote|ca|joined [OPTIONS]\n"
                "       piagent exchange status ADDRESS [OPTIONS]\n"
+               "       piagent exchange worker [--socket PATH]\n"
                "\n"
                "The token exchange by hand (docs/exchange.md). The cluster secret and the exchange port come\n"
                "from cluster.txt; the node id defaults to the host name.\n"
@@ -35,16 +43,25 @@ static void help(void)
                "  --role ROLE           request join/joined: worker or control-plane (default: worker)\n"
                "  --result ok|failed    request joined: the result to report (default: ok)\n"
                "  --show-secrets        request: print the token and certificate key, not their fingerprints\n"
+               "  --socket PATH         worker: the root daemon's socket (default: " EXCHANGE_SOCKET_DEFAULT ")\n"
+               "\n"
+               "worker is what piagent-exchange.service runs on a master: the network-facing half of the\n"
+               "exchange, unprivileged, told where to listen by the daemon and forwarding to it (docs/security.md).\n"
                "  -h, --help            show this help\n");
 }
 
 static int parse_args(int argc, char **argv, Args *a)
 {
         static const struct option options[] = {
-                {"boot-dir", required_argument, NULL, 'b'}, {"port", required_argument, NULL, 'p'},
-                {"node", required_argument, NULL, 'n'},     {"role", required_argument, NULL, 'r'},
-                {"result", required_argument, NULL, 'R'},   {"show-secrets", no_argument, NULL, 's'},
-                {"help", no_argument, NULL, 'h'},           {},
+                {"boot-dir", required_argument, NULL, 'b'},
+                {"port", required_argument, NULL, 'p'},
+                {"node", required_argument, NULL, 'n'},
+                {"role", required_argument, NULL, 'r'},
+                {"result", required_argument, NULL, 'R'},
+                {"show-secrets", no_argument, NULL, 's'},
+                {"socket", required_argument, NULL, 'S'},
+                {"help", no_argument, NULL, 'h'},
+                {},
         };
         int opt;
 
@@ -75,6 +92,9 @@ static int parse_args(int argc, char **argv, Args *a)
                         break;
                 case 's':
                         a->show_secrets = true;
+                        break;
+                case 'S':
+                        a->socket = optarg;
                         break;
                 case 'h':
                         help();
@@ -224,6 +244,92 @@ static int request(Args *a, const char *address, const char *op)
         return r;
 }
 
+/* A loop that ends on SIGINT and SIGTERM (systemd stops the worker with SIGTERM). */
+static int event_with_signals(sd_event **ret)
+{
+        sd_event *e = NULL;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+        if (r < 0) {
+                sd_event_unref(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+typedef struct Worker {
+        sd_event *event;
+        ExchangeWorker *w;
+        int error;
+} Worker;
+
+static void on_worker_event(void *userdata, bool closed, int error, uint16_t port)
+{
+        Worker *k = userdata;
+
+        if (!closed && error == 0) {
+                notify_ready();
+                notify_status("Serving the exchange on port %u", port);
+                log_info("Serving the exchange on port %u for the daemon", port);
+                return;
+        }
+        if (!closed)
+                log_error_errno(error, "Cannot listen: %m");
+        else if (error < 0)
+                log_error_errno(error, "The link to the daemon broke: %m");
+        else
+                log_info("The daemon closed the link, exiting");
+        k->error = error;
+        k->w = exchange_worker_free(k->w);
+        (void)sd_event_exit(k->event, 0);
+}
+
+/* piagent-exchange.service: unprivileged and sandboxed by its unit; everything comes from the root daemon. */
+static int worker(Args *a)
+{
+        const char *path = a->socket ?: EXCHANGE_SOCKET_DEFAULT;
+        Worker k = {};
+        int fd = -EBADF, r;
+
+        if (geteuid() == 0)
+                log_warning("Running as root: piagent-exchange.service runs this unprivileged (DynamicUser=)");
+        /* The daemon listens before it starts us; a few tries cover a restart of both at once. */
+        for (int i = 0; i < 50; i++) {
+                r = ipc_connect(path, &fd);
+                if (r >= 0 || (r != -ENOENT && r != -ECONNREFUSED))
+                        break;
+                usleep(100 * 1000);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the daemon at %s: %m", path);
+        r = event_with_signals(&k.event);
+        if (r >= 0)
+                r = exchange_worker_new(k.event, fd, &(ExchangeServerOptions){}, on_worker_event, &k, &k.w);
+        else
+                close(fd);
+        if (r >= 0)
+                r = sd_event_loop(k.event);
+        if (r >= 0)
+                r = k.error;
+        else
+                log_error_errno(r, "Exchange worker failed: %m");
+        exchange_worker_free(k.w);
+        sd_event_unref(k.event);
+        return r;
+}
+
 int cmd_exchange(const Settings *settings, int argc, char **argv)
 {
         Args a = {};
@@ -239,8 +345,11 @@ int cmd_exchange(const Settings *settings, int argc, char **argv)
                 r = request(&a, argv[optind + 1], argv[optind + 2]);
         else if (verb && streq(verb, "status") && optind + 2 == argc)
                 r = request(&a, argv[optind + 1], NULL);
+        else if (verb && streq(verb, "worker") && optind + 1 == argc)
+                r = worker(&a);
         else {
-                fprintf(stderr, "piagent exchange: expected request ADDRESS OP or status ADDRESS; see --help\n");
+                fprintf(stderr,
+                        "piagent exchange: expected request ADDRESS OP, status ADDRESS or worker; see --help\n");
                 return EXIT_USAGE;
         }
         return r < 0 ? 1 : 0;

@@ -13,7 +13,8 @@
 static void help(void)
 {
         printf("Usage: piagent run [--boot-dir DIR] [--state-dir DIR] [--status-socket PATH]\n"
-               "                   [--set-hostname auto|yes|no] [--roles auto|yes|no] [--debug]\n"
+               "                   [--set-hostname auto|yes|no] [--roles auto|yes|no]\n"
+               "                   [--exchange-sandbox auto|yes|no] [--debug]\n"
                "\n"
                "Run the agent (normally started by piagent.service). Reads role.txt and cluster.txt, and\n"
                "waits for them to be fixed if they are invalid, without touching the node.\n"
@@ -28,6 +29,9 @@ static void help(void)
                "  --roles WHEN      act on the role (configure keepalived and HAProxy, run kubeadm): yes,\n"
                "                    no, or auto (the default: only when run by systemd; $PIAGENT_ROLES=yes|no\n"
                "                    changes the default)\n"
+               "  --exchange-sandbox WHEN  on a master, serve the exchange's network-facing half from the\n"
+               "                    unprivileged piagent-exchange.service (yes), or in this process (no);\n"
+               "                    auto (the default): yes when run by systemd\n"
                "  --debug           log protocol detail\n"
                "  -h, --help        show this help\n");
 }
@@ -40,6 +44,7 @@ int cmd_run(const Settings *settings, int argc, char **argv)
                 {"status-socket", required_argument, NULL, 'S'},
                 {"set-hostname", required_argument, NULL, 'H'},
                 {"roles", required_argument, NULL, 'R'},
+                {"exchange-sandbox", required_argument, NULL, 'X'},
                 {"debug", no_argument, NULL, 'd'},
                 {"help", no_argument, NULL, 'h'},
                 {},
@@ -47,6 +52,7 @@ int cmd_run(const Settings *settings, int argc, char **argv)
         /* systemd sets INVOCATION_ID for every unit it runs. */
         ManagerOptions o = {.manage_hostname = settings->invocation_id != NULL,
                             .roles = settings->invocation_id != NULL,
+                            .exchange_sandbox = settings->invocation_id != NULL,
                             .runtime_dir = settings->runtime_directory,
                             .settings = settings};
         const char *roles_env = settings->roles;
@@ -59,7 +65,7 @@ int cmd_run(const Settings *settings, int argc, char **argv)
                 o.roles = streq(roles_env, "yes");
 
         optind = 1;
-        while ((opt = getopt_long(argc, argv, "b:s:S:H:R:dh", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, "b:s:S:H:R:X:dh", options, NULL)) >= 0)
                 switch (opt) {
                 case 'b':
                         o.boot_dir = optarg;
@@ -83,6 +89,14 @@ int cmd_run(const Settings *settings, int argc, char **argv)
                                 o.roles = streq(optarg, "yes");
                         else if (!streq(optarg, "auto")) {
                                 fprintf(stderr, "piagent run: --roles takes auto, yes or no\n");
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'X':
+                        if (streq(optarg, "yes") || streq(optarg, "no"))
+                                o.exchange_sandbox = streq(optarg, "yes");
+                        else if (!streq(optarg, "auto")) {
+                                fprintf(stderr, "piagent run: --exchange-sandbox takes auto, yes or no\n");
                                 return EXIT_USAGE;
                         }
                         break;

@@ -54,6 +54,7 @@ struct Manager {
         bool roles_enabled;
         const Settings *settings; /* PIAGENT_KUBEADM, PIAGENT_PREFLIGHT_IGNORE, PIAGENT_TEST_BREAK for the roles */
         char *runtime_dir;
+        char *exchange_socket; /* NULL: the exchange is served in this process */
         int lock_fd;
         LbRole *lb;
         NodeRole *node;
@@ -404,7 +405,9 @@ static void manager_roles_start(Manager *m)
                                           .runtime_dir = dir,
                                           .boot_dir = m->boot_dir,
                                           .kubeadm = m->settings ? m->settings->kubeadm : NULL,
-                                          .preflight_ignore = m->settings ? m->settings->preflight_ignore : NULL},
+                                          .preflight_ignore = m->settings ? m->settings->preflight_ignore : NULL,
+                                          .bus = m->bus,
+                                          .exchange_socket = m->exchange_socket},
                         on_node_changed, m, &m->node);
         }
         if (r < 0) {
@@ -528,6 +531,8 @@ int manager_new(const ManagerOptions *o, Manager **ret)
         m->runtime_dir = strdup(o->runtime_dir ?: "/run/piagent");
         if (!m->boot_dir || !m->state_dir || !m->runtime_dir)
                 return -ENOMEM;
+        if (o->exchange_sandbox && asprintf(&m->exchange_socket, "%s/exchange.sock", m->runtime_dir) < 0)
+                return -ENOMEM;
 
         r = mkdir_parents(m->state_dir, 0700);
         if (r < 0)
@@ -591,6 +596,7 @@ Manager *manager_free(Manager *m)
         free(m->boot_dir);
         free(m->state_dir);
         free(m->runtime_dir);
+        free(m->exchange_socket);
         if (m->lock_fd >= 0)
                 close(m->lock_fd);
         free(m);

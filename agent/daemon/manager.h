@@ -19,6 +19,8 @@ typedef struct ManagerOptions {
                                     * discover; a developer's run outside systemd must not touch the machine) */
         const char *runtime_dir;   /* NULL: /run/piagent */
         const Settings *settings;  /* the environment, read at start; must outlive the manager */
+        bool exchange_sandbox;     /* a master's exchange: its network-facing half in piagent-exchange.service,
+                                    * started through systemd (false: all of it in this process) */
 } ManagerOptions;
 
 int manager_new(const ManagerOptions *o, Manager **ret);

@@ -6,7 +6,7 @@
  * exchange). Nothing outside those two files includes this. */
 
 #include "exchange-client.h"
-#include "exchange-server.h"
+#include "exchange-service.h"
 #include "join-material.h"
 #include "kubeadm.h"
 #include "role-node.h"
@@ -36,7 +36,7 @@ struct NodeRole {
 
         sd_event_source *timer;
         ExchangeClient *client;
-        ExchangeServer *server;
+        ExchangeService *service;
         TcpProbe *probe;
         VoteRound *votes;
         ExchangeClientCall *material_call;

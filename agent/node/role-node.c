@@ -676,14 +676,19 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
 
         /* Masters serve votes, join material and the CA. Workers serve nothing. */
         if (p->config->role == ROLE_MASTER && r->bootstrap) {
-                /* On the cluster interface's address only: nothing on another network reaches it. */
+                /* On the cluster interface's address only: nothing on another network reaches it. Split when run
+                 * by systemd: the network-facing half in the unprivileged piagent-exchange.service. */
                 char address[INET_ADDRSTRLEN];
-                ExchangeServerOptions o = {.http = {.address = inet_ntop(AF_INET, &r->address, address, sizeof address),
-                                                    .port = p->config->exchange_port}};
-                q = exchange_server_new(e, p->config->secret, &o, &node_role_master_provider, r, &r->server);
+                ExchangeServiceOptions o = {
+                        .server = {.http = {.address = inet_ntop(AF_INET, &r->address, address, sizeof address),
+                                            .port = p->config->exchange_port}},
+                        .bus = p->exchange_socket ? p->bus : NULL,
+                        .socket_path = p->exchange_socket,
+                };
+                q = exchange_service_new(e, p->config->secret, &o, &node_role_master_provider, r, &r->service);
                 if (q < 0) {
-                        log_error_errno(q, "Cannot serve the exchange on %s port %u: %m", strempty(o.http.address),
-                                        p->config->exchange_port);
+                        log_error_errno(q, "Cannot serve the exchange on %s port %u: %m",
+                                        strempty(o.server.http.address), p->config->exchange_port);
                         node_role_free(r);
                         return q;
                 }
@@ -696,7 +701,7 @@ NodeRole *node_role_free(NodeRole *r)
 {
         if (!r)
                 return NULL;
-        exchange_server_free(r->server);
+        exchange_service_free(r->service);
         join_material_cache_free(r->material_cache);
         vote_round_cancel(r);
         exchange_client_call_cancel(r->material_call);

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "bootstrap.h"
+#include "bus.h"
 #include "config.h"
 #include "peer-set.h"
 
@@ -25,6 +26,10 @@ typedef struct NodeRoleParams {
         const char *boot_dir;         /* role.txt, cluster.txt, and a pod network manifest the user may add (cni.h) */
         const char *kubeadm;          /* PIAGENT_KUBEADM (settings.h): the kubeadm program, or NULL */
         const char *preflight_ignore; /* PIAGENT_PREFLIGHT_IGNORE (settings.h), or NULL */
+        Bus *bus;                     /* systemd, for the exchange worker's unit */
+        /* Masters: where the unprivileged exchange worker (piagent-exchange.service) connects; NULL: the
+         * exchange is served in this process (not run by systemd). */
+        const char *exchange_socket;
 } NodeRoleParams;
 
 /* The phase or the problem changed (for STATUS= and the TXT record). */

@@ -189,17 +189,22 @@ int ipc_link_send(IpcLink *l, const void *data, size_t size)
         return 0;
 }
 
-int ipc_link_peer_pid(IpcLink *l, pid_t *ret)
+int ipc_socket_peer_pid(int fd, pid_t *ret)
 {
         struct ucred cred;
         socklen_t len = sizeof cred;
 
-        if (getsockopt(l->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return -errno;
         if (cred.pid <= 0)
                 return -ESRCH;
         *ret = cred.pid;
         return 0;
+}
+
+int ipc_link_peer_pid(IpcLink *l, pid_t *ret)
+{
+        return ipc_socket_peer_pid(l->fd, ret);
 }
 
 static int address_of(const char *path, struct sockaddr_un *sa)

@@ -29,6 +29,9 @@ int ipc_link_send(IpcLink *l, const void *data, size_t size);
 /* The peer's process at connect() time. */
 int ipc_link_peer_pid(IpcLink *l, pid_t *ret);
 
+/* The process at the other end of a connected unix socket (at connect() time). */
+int ipc_socket_peer_pid(int fd, pid_t *ret);
+
 /* Connects to a listener at path. */
 int ipc_connect(const char *path, int *ret_fd);
 

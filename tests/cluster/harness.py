@@ -402,6 +402,11 @@ class Cluster:
             with open(self.unit) as f:
                 unit_text = f.read()
             self._put(node, "/etc/systemd/system/piagent.service", unit_text)
+            # The exchange worker's unit, beside it: started by the agent on masters, never enabled.
+            worker_unit = os.path.join(os.path.dirname(self.unit), "piagent-exchange.service")
+            if os.path.exists(worker_unit):
+                with open(worker_unit) as f:
+                    self._put(node, "/etc/systemd/system/piagent-exchange.service", f.read())
             # What `systemctl enable` would do: one symlink per WantedBy=.
             targets = []
             for line in unit_text.splitlines():
