@@ -12,11 +12,27 @@ static void help(void)
         printf("Usage: piagent check [--boot-dir DIR]\n"
                "\n"
                "Validate role.txt and cluster.txt and print the effective configuration.\n"
-               "Exit status 0 if both files are valid, 1 otherwise (every problem is listed).\n"
+               "Exit status 0 if both files are valid, 1 otherwise (every problem is listed). Warns when\n"
+               "other users than root can read cluster.txt (the cluster secret).\n"
                "\n"
                "  --boot-dir DIR   where role.txt and cluster.txt are (default: /boot/firmware,\n"
                "                   or /boot on older layouts; also $PIAGENT_BOOT_DIR)\n"
                "  -h, --help       show this help\n");
+}
+
+/* The secret yields cluster-admin: nobody but root should read it on a running node. A warning, not an error:
+ * the files are valid, the mount options are the problem. */
+static void warn_if_exposed(const char *boot_dir)
+{
+        mode_t mode = 0;
+
+        if (cluster_file_exposed(boot_dir, &mode) <= 0)
+                return;
+        fprintf(stderr,
+                "warning: %s/%s holds the cluster secret and other users can read it (mode %04o): mount the boot "
+                "partition with fmask=0077,dmask=0077 in /etc/fstab, as the piagent image does, or chmod 600 the "
+                "file where the file system has permissions (docs/security.md)\n",
+                boot_dir, CLUSTER_FILE, (unsigned)mode);
 }
 
 int cmd_check(const Settings *settings, int argc, char **argv)
@@ -49,6 +65,7 @@ int cmd_check(const Settings *settings, int argc, char **argv)
         }
 
         boot_dir = boot_dir_resolve(boot_dir ?: settings->boot_dir);
+        warn_if_exposed(boot_dir);
         r = config_load(boot_dir, &diags, &c);
         if (r < 0) {
                 for (size_t i = 0; i < diags.n; i++) {

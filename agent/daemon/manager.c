@@ -39,6 +39,7 @@ struct Manager {
         char *last_problems;          /* what was last reported, so that a re-check does not repeat it */
         Phase phase;                  /* the daemon's own: starting, config-error, configured, discovering */
         Phase published;              /* the effective phase last published (manager_effective_phase) */
+        bool exposure_said;           /* the warning about a cluster.txt that others can read, once */
         char status[STATUS_LINE_MAX]; /* the last STATUS=, also shown by `piagent status` */
 
         Bus *bus;
@@ -253,6 +254,14 @@ static void manager_reload(Manager *m)
         int r;
 
         r = config_load(m->boot_dir, &diags, &c);
+        if (r >= 0 && !m->exposure_said) {
+                mode_t mode = 0;
+                if (cluster_file_exposed(m->boot_dir, &mode) > 0)
+                        log_warning("%s/%s holds the cluster secret and other users can read it (mode %04o): mount "
+                                    "the boot partition with fmask=0077,dmask=0077 (docs/security.md)",
+                                    m->boot_dir, CLUSTER_FILE, (unsigned)mode);
+                m->exposure_said = true;
+        }
         if (r >= 0) {
                 free(m->last_problems);
                 m->last_problems = NULL;

@@ -103,3 +103,23 @@ int config_load(const char *boot_dir, DiagList *diags, Config **ret)
                 erase(cluster, cluster_size);
         return r;
 }
+
+int cluster_file_exposed(const char *boot_dir, mode_t *ret_mode)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        mode_t file;
+
+        if (asprintf(&path, "%s/%s", boot_dir, CLUSTER_FILE) < 0)
+                return -ENOMEM;
+        if (stat(path, &st) < 0)
+                return -errno;
+        *ret_mode = st.st_mode & 07777;
+        if (!(st.st_mode & (S_IRGRP | S_IROTH)))
+                return 0;
+        /* The directory counts too: through a closed one, nobody but root reaches the file. */
+        file = st.st_mode;
+        if (stat(boot_dir, &st) < 0)
+                return -errno;
+        return ((file & S_IROTH) && (st.st_mode & S_IXOTH)) || ((file & S_IRGRP) && (st.st_mode & S_IXGRP));
+}

@@ -3,6 +3,8 @@
 
 /* Reads role.txt and cluster.txt from the boot partition. */
 
+#include <sys/types.h>
+
 #include "config.h"
 
 #define BOOT_DIR_DEFAULT "/boot/firmware"
@@ -17,3 +19,8 @@ const char *boot_dir_resolve(const char *explicit_dir);
  * Returns 0 with a Config, -EINVAL with problems in diags, or another negative errno on I/O failure
  * other than "file missing" (also described in diags). */
 int config_load(const char *boot_dir, DiagList *diags, Config **ret);
+
+/* Whether users other than root can read cluster.txt (it holds the cluster secret): its mode, as the boot
+ * partition's mount options make it (FAT has no permissions of its own: fmask/dmask decide). Returns 1 and
+ * the mode if group or others may read it, 0 if not, or a negative errno (-ENOENT: no such file). */
+int cluster_file_exposed(const char *boot_dir, mode_t *ret_mode);
