@@ -2,7 +2,7 @@
 # Builds the flashable piagent image for Raspberry Pi 3/4 (arm64), the same image the QEMU boot
 # tests boot. See docs/image.md.
 #
-#   image/build.sh [--agent-deb FILE] [--k8s-debs DIR] [--secret HEX] [options]
+#   image/build.sh [--agent-deb FILE] [--k8s-debs DIR] [--secret-file FILE] [options]
 #
 # Layers:
 #   1. base rootfs (slow: Debian arm64 through qemu-user, minutes): cached in
@@ -26,8 +26,10 @@ Usage: image/build.sh [options]
                       Without it the image is the base only (no agent): for testing the image itself.
   --k8s-debs DIR      install every .deb in DIR (kubeadm, kubelet, kubectl, cri-tools,
                       kubernetes-cni for arm64, from the Kubernetes project's package repository)
-  --secret HEX        cluster secret for cluster.txt (>= 32 characters [0-9a-zA-Z]); default: 48
-                      fresh hex characters from /dev/urandom, printed at the end
+  --secret-file FILE  the cluster secret for cluster.txt: a cluster.txt of an earlier build (its
+                      secret= line) or a file holding the secret (>= 32 characters [0-9a-zA-Z]);
+                      default: 64 fresh hex characters from /dev/urandom, printed once at the end.
+                      Never on the command line, where every local user sees it (ps).
   --ssh-key FILE      authorized_keys for root (ssh root@<node>); default: no ssh logins
   --version V         image version (default: the agent package's version, or base-<git commit>)
   --out DIR           output directory (default: image/out)
@@ -40,13 +42,14 @@ Usage: image/build.sh [options]
 USAGE
 }
 
-agent_deb="" k8s_dir="" secret="" ssh_key="" version="" out="$here/out" compress=xz
+agent_deb="" k8s_dir="" secret="" secret_file="" ssh_key="" version="" out="$here/out" compress=xz
 cache=${PIAGENT_CACHE_DIR:-/var/cache/piagent} rebuild_base=0 only_key=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--agent-deb) agent_deb=$2; shift 2 ;;
 	--k8s-debs) k8s_dir=$2; shift 2 ;;
-	--secret) secret=$2; shift 2 ;;
+	--secret-file) secret_file=$2; shift 2 ;;
+	--secret | --secret=*) die "--secret would put the cluster secret on the command line, where any local user sees it: use --secret-file FILE (e.g. the .cluster.txt of an earlier build)" ;;
 	--ssh-key) ssh_key=$2; shift 2 ;;
 	--version) version=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -83,10 +86,19 @@ if [ -n "$k8s_dir" ]; then
 	compgen -G "$k8s_dir/*.deb" >/dev/null || die "--k8s-debs: no .deb files in $k8s_dir"
 	k8s_dir=$(readlink -f "$k8s_dir")
 fi
-if [ -n "$secret" ]; then
-	[[ "$secret" =~ ^[0-9A-Za-z]{32,}$ ]] || die "--secret: at least 32 characters of [0-9A-Za-z]"
+# The secret stays in this shell's variables: builtins only (read, [[ ]], printf), never an argument of a
+# command, never traced.
+if [ -n "$secret_file" ]; then
+	[ -r "$secret_file" ] || die "--secret-file: cannot read $secret_file"
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		case "$line" in secret=*) secret=${line#secret=}; break ;; esac
+		if [ -z "$secret" ] && [[ "$line" =~ ^[0-9A-Za-z]+$ ]]; then secret=$line; fi
+	done <"$secret_file"
+	[[ "$secret" =~ ^[0-9A-Za-z]{32,}$ ]] ||
+		die "--secret-file: $secret_file holds no secret of at least 32 characters of [0-9A-Za-z] (piagent secret prints one)"
 else
-	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	secret_generated=1
 fi
 [ -z "$ssh_key" ] || [ -f "$ssh_key" ] || die "--ssh-key: no such file: $ssh_key"
@@ -175,7 +187,9 @@ mkdir "$bootfs"
 find "$root/boot/firmware" -mindepth 1 -maxdepth 1 -exec mv -t "$bootfs" {} +
 grep -q 'cgroup_enable=memory$' "$bootfs/cmdline.txt" || die "cmdline.txt does not end with cgroup_enable=memory"
 cp "$here/bootfiles/role.txt" "$here/bootfiles/README.txt" "$bootfs/"
-sed -e "s/@SECRET@/$secret/" "$here/bootfiles/cluster.txt.in" >"$bootfs/cluster.txt"
+template=$(<"$here/bootfiles/cluster.txt.in")
+[[ "$template" == *secret=@SECRET@* ]] || die "image/bootfiles/cluster.txt.in has no secret=@SECRET@ line"
+printf '%s\n' "${template//@SECRET@/$secret}" >"$bootfs/cluster.txt"
 install -m 600 "$bootfs/cluster.txt" "$out/$name.cluster.txt"
 
 # ---- 4. file systems and disk ----
@@ -232,6 +246,6 @@ $( [ -z "$compressed" ] || echo "  compressed:  $compressed ($(du -h "$compresse
   cluster.txt: $out/$name.cluster.txt (identical on every card of this cluster)
 EOF
 if [ "${secret_generated:-0}" = 1 ]; then
-	echo "  cluster secret (generated): $secret" >&2
-	echo "  build more images for the same cluster with: --secret $secret" >&2
+	printf '  cluster secret (generated): %s\n' "$secret" >&2
+	echo "  build more images for the same cluster with: --secret-file $out/$name.cluster.txt" >&2
 fi

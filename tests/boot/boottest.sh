@@ -147,7 +147,7 @@ cluster3)
 	port=$((20000 + RANDOM % 20000))
 	roles=(lb master worker) vip=192.168.3.240
 	# one cluster.txt on every card (one secret); one master, so the master logic is complete
-	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	cluster=$(printf '%s\n' "cluster=boottest" "secret=$secret" "vip=$vip/24" "api_port=9000" "masters=1" \
 		"pod_subnet=10.244.0.0/16")
 	for n in 1 2 3; do

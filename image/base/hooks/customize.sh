@@ -27,8 +27,9 @@ cat >"$root/etc/fstab" <<FSTAB
 # <file system>		<mount point>	<type>	<options>		<dump> <pass>
 PARTUUID=$diskid-02	/		ext4	defaults,noatime	0 1
 # the agent needs role.txt and cluster.txt: wait for the partition longer than systemd's 90 s
-# default (seen exceeded by udev under heavy emulation) instead of dropping to emergency mode
-PARTUUID=$diskid-01	/boot/firmware	vfat	defaults,noatime,x-systemd.device-timeout=5min	0 2
+# default (seen exceeded by udev under heavy emulation) instead of dropping to emergency mode;
+# fmask/dmask: cluster.txt holds the cluster secret, for root's eyes only (docs/security.md)
+PARTUUID=$diskid-01	/boot/firmware	vfat	defaults,noatime,fmask=0077,dmask=0077,x-systemd.device-timeout=5min	0 2
 # no swap: kubelet refuses to run with swap on
 FSTAB
 mkdir -p "$root/boot/firmware"
