@@ -236,7 +236,7 @@ done
 if cmp -s "$repo/image/bootfiles/role.txt" "$boot/role.txt"; then ok "role.txt is the image's template"; else bad "role.txt is not the image's template"; fi
 if cmp -s "$stage_src/04-boot-files/files/README.txt" "$boot/README.txt"; then ok "README.txt on the boot partition"; else bad "README.txt missing"; fi
 secret=$(sed -n 's/^secret=//p' "$boot/cluster.txt")
-if [[ $secret =~ ^[0-9a-f]{48}$ ]]; then ok "cluster.txt: a fresh secret of 48 hex characters"; else bad "cluster.txt secret '$secret'"; fi
+if [[ $secret =~ ^[0-9a-f]{64}$ ]]; then ok "cluster.txt: a fresh secret of 64 hex characters"; else bad "cluster.txt secret '$secret'"; fi
 if sed -e "s/@SECRET@/$secret/" "$repo/image/bootfiles/cluster.txt.in" | cmp -s - "$boot/cluster.txt"; then
 	ok "cluster.txt is the image's template with the secret"
 else
@@ -246,6 +246,11 @@ copy=$DEPLOY_DIR/$IMG_FILENAME-piagent.cluster.txt
 if cmp -s "$boot/cluster.txt" "$copy"; then ok "a copy of cluster.txt next to the image: $(basename "$copy")"; else bad "no copy of cluster.txt in deploy/"; fi
 expect "the copy's mode" "$(stat -c %a "$copy" 2>/dev/null)" 600
 if grep -q "cluster secret (generated): $secret" "$LOG_FILE"; then ok "the generated secret is in pi-gen's build log"; else bad "the generated secret is not reported"; fi
+expect "the secret is printed once, nowhere else in the log" "$(grep -c "$secret" "$LOG_FILE")" 1
+
+# the boot partition, for root's eyes only (cluster.txt holds the secret)
+expect "fstab: /boot/firmware mounted with fmask=0077,dmask=0077, once" \
+	"$(awk '!/^#/ && $2 == "/boot/firmware" && $3 == "vfat" && $4 ~ /(^|,)fmask=0077,dmask=0077$/' "$root/etc/fstab" | wc -l)" 1
 
 # the files as the agent reads them: piagent check (the build host's binary)
 chk=$work/check
@@ -274,6 +279,7 @@ expect "re-run: no mounts left" "$(mounts_below "$work" | wc -l)" 0
 expect "re-run: cmdline.txt unchanged" "$(cat "$boot/cmdline.txt")" "$cmd_before"
 expect "re-run: the secret kept" "$(sed -n 's/^secret=//p' "$boot/cluster.txt")" "$secret"
 expect "re-run: fstab comment not doubled" "$(grep -c '^# piagent: no swap' "$root/etc/fstab")" 1
+expect "re-run: the boot partition's masks not doubled" "$(grep -o 'fmask=0077' "$root/etc/fstab" | wc -l)" 1
 expect "re-run: piagent.service enabled" "$(unit_state piagent.service)" enabled
 
 # ---- PIAGENT_SECRET: a given secret, and a bad one ----

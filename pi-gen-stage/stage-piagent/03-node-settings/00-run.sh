@@ -7,6 +7,9 @@
 #     and Raspberry Pi kernels disable it (the 6.12 device tree adds cgroup_disable=memory to the
 #     command line, before cmdline.txt's words: the last word wins). Idempotent: the word is moved
 #     to the end, never doubled.
+#  3. /boot/firmware is mounted for root's eyes only (fmask=0077,dmask=0077): cluster.txt on it holds
+#     the cluster secret. Added to the options of the boot partition's fstab line (pi-gen's stage1
+#     writes "BOOTDEV /boot/firmware vfat defaults 0 2"), replacing any umask/fmask/dmask; idempotent.
 set -euo pipefail
 die() { echo "stage-piagent: error: $*" >&2; exit 1; }
 [ -d "${ROOTFS_DIR:-}" ] || die "ROOTFS_DIR is not set or not a directory (this runs inside pi-gen)"
@@ -38,4 +41,25 @@ else
 	chmod 0644 "$cmdline.piagent-new"
 	mv -f "$cmdline.piagent-new" "$cmdline"
 	log "stage-piagent: cmdline.txt: ${out[*]}"
+fi
+
+fstab=$ROOTFS_DIR/etc/fstab
+[ -f "$fstab" ] || die "$fstab is missing: pi-gen's stage1 writes it (is stage1 in STAGE_LIST?)"
+awk -v OFS='\t' '
+	!/^[[:space:]]*#/ && ($2 == "/boot/firmware" || $2 == "/boot") && $3 == "vfat" {
+		n = split($4, o, ","); opts = ""
+		for (i = 1; i <= n; i++)
+			if (o[i] !~ /^(umask|fmask|dmask)=/) opts = opts (opts == "" ? "" : ",") o[i]
+		$4 = opts (opts == "" ? "" : ",") "fmask=0077,dmask=0077"; found++
+	}
+	{ print }
+	END { if (!found) exit 3 }' "$fstab" >"$fstab.piagent-new" ||
+	die "$fstab has no vfat line for /boot/firmware: pi-gen's stage1 writes one (cluster.txt would be readable by every user)"
+if cmp -s "$fstab.piagent-new" "$fstab"; then
+	rm -f "$fstab.piagent-new"
+	log "stage-piagent: fstab: the boot partition is already mounted with fmask=0077,dmask=0077"
+else
+	chmod 0644 "$fstab.piagent-new"
+	mv -f "$fstab.piagent-new" "$fstab"
+	log "stage-piagent: fstab: the boot partition mounted with fmask=0077,dmask=0077 (cluster.txt for root only)"
 fi

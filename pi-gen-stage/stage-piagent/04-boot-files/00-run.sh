@@ -5,7 +5,9 @@
 #   cluster.txt  identical on every card of the cluster; its secret is
 #                  PIAGENT_SECRET if set (>= 32 characters [0-9A-Za-z]; `piagent secret` prints one),
 #                  else the one of an earlier run of this stage (a re-run keeps the cluster),
-#                  else 48 fresh hex characters from /dev/urandom, printed at the end of this step
+#                  else 64 fresh hex characters from /dev/urandom, printed once at the end of this step
+#                The secret never becomes an argument of a command (ps shows those to every user):
+#                builtins only.
 #   README.txt   what to do with the card
 # A copy of cluster.txt (mode 600: it holds the secret) goes next to the image in pi-gen's deploy/.
 set -euo pipefail
@@ -17,12 +19,13 @@ boot=$ROOTFS_DIR/boot/firmware
 secret=${PIAGENT_SECRET:-}
 origin="from PIAGENT_SECRET"
 if [ -z "$secret" ] && [ -f "$boot/cluster.txt" ]; then
-	secret=$(sed -n 's/^secret=//p' "$boot/cluster.txt")
-	secret=${secret%%$'\n'*}
+	while IFS= read -r line || [ -n "$line" ]; do
+		case "$line" in secret=*) secret=${line#secret=}; secret=${secret%$'\r'}; break ;; esac
+	done <"$boot/cluster.txt"
 	origin="kept from an earlier run of this stage"
 fi
 if [ -z "$secret" ]; then
-	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	origin="generated"
 fi
 [[ $secret =~ ^[0-9A-Za-z]{32,}$ ]] ||
@@ -30,8 +33,9 @@ fi
 
 install -m 0644 files/role.txt "$boot/role.txt"
 install -m 0644 files/README.txt "$boot/README.txt"
-sed -e "s/@SECRET@/$secret/" files/cluster.txt.in >"$boot/cluster.txt.piagent-new"
-grep -qx "secret=$secret" "$boot/cluster.txt.piagent-new" || die "files/cluster.txt.in has no secret=@SECRET@ line"
+template=$(<files/cluster.txt.in)
+[[ "$template" == *secret=@SECRET@* ]] || die "files/cluster.txt.in has no secret=@SECRET@ line"
+printf '%s\n' "${template//@SECRET@/$secret}" >"$boot/cluster.txt.piagent-new"
 chmod 0644 "$boot/cluster.txt.piagent-new"
 mv -f "$boot/cluster.txt.piagent-new" "$boot/cluster.txt"
 log "stage-piagent: /boot/firmware: role.txt (no role chosen), cluster.txt (secret $origin), README.txt"
@@ -46,5 +50,5 @@ if [ -n "${DEPLOY_DIR:-}" ]; then
 fi
 if [ "$origin" = generated ]; then
 	log "stage-piagent: cluster secret (generated): $secret"
-	log "stage-piagent: build more images for the same cluster with: export PIAGENT_SECRET=$secret"
+	log "stage-piagent: build more images for the same cluster with PIAGENT_SECRET set to it (export it in pi-gen's config file), or keep this work directory"
 fi

@@ -7,6 +7,7 @@
 #  - the files the stage installs (files/rootfs of the stage under test) removed
 #  - both swap mechanisms of Raspberry Pi OS, as stubs: dphys-swapfile.service (bookworm), enabled,
 #    with a /var/swap, and rpi-swap's generator (trixie); a swap line in /etc/fstab
+#  - the boot partition's fstab line as pi-gen's stage1 writes it (options "defaults")
 # Env: PIAGENT_TEST_STAGE (the stage under test).
 set -euo pipefail
 install -m 0644 /etc/resolv.conf "${ROOTFS_DIR}/etc/resolv.conf.piagent-test"
@@ -37,3 +38,5 @@ install -D -m 0755 /dev/null "${ROOTFS_DIR}/usr/lib/systemd/system-generators/rp
 printf '#!/bin/sh\n# stand-in for Raspberry Pi OS trixie rpi-swap generator (piagent test)\nexit 0\n' \
 	>"${ROOTFS_DIR}/usr/lib/systemd/system-generators/rpi-swap-generator"
 echo "/var/swap none swap sw 0 0" >>"${ROOTFS_DIR}/etc/fstab"
+sed -i -E 's|^([^#[:space:]]+[[:space:]]+/boot/firmware[[:space:]]+vfat[[:space:]]+)[^[:space:]]+|\1defaults|' \
+	"${ROOTFS_DIR}/etc/fstab"
