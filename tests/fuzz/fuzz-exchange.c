@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "exchange-handler.h"
+#include "exchange-ipc.h"
 #include "exchange-session.h"
 #include "exchange-test-provider.h"
 #include "log.h"
@@ -97,12 +98,13 @@ static char *fix_up(const char *body, size_t size, const uint8_t nonce[static EX
         return out;
 }
 
-/* The client's decoders get every body too. */
+/* The client's decoders get every body too, and the link's. */
 static void decode_all(const char *body, size_t size)
 {
         uint8_t nonce[EXCHANGE_NONCE_SIZE];
         ExchangeStatus st;
         ExchangeAnswer a;
+        ExchangeIpcMessage m;
         char *hex = NULL;
 
         if (exchange_status_from_json(body, size, &st) == 0)
@@ -113,6 +115,14 @@ static void decode_all(const char *body, size_t size)
         (void)exchange_nonce_from_json(body, size, nonce);
         if (exchange_sealed_from_json(body, size, &hex) == 0)
                 free(hex);
+        /* And as a datagram of the link between the worker and the daemon: what decodes encodes the same. */
+        if (exchange_ipc_decode((const uint8_t *)body, size, &m) == 0) {
+                uint8_t *again = NULL;
+                size_t again_size = 0;
+                check(exchange_ipc_encode(&m, &again, &again_size) == 0);
+                check(again_size == size && memcmp(again, body, size) == 0);
+                free(again);
+        }
 }
 
 static void one(ExchangeHandler *h, ExchangeTestProvider *p, const uint8_t *rec, size_t size, uint64_t *now, Reply *r)
