@@ -26,6 +26,7 @@
 #include "state-lock.h"
 #include "status-json.h"
 #include "status-server.h"
+#include "vip-check.h"
 
 #define STATUS_LINE_MAX 256
 
@@ -60,6 +61,7 @@ struct Manager {
         LbRole *lb;
         NodeRole *node;
         sd_event_source *role_retry;
+        char vip_problem[320]; /* cluster.txt's VIP does not fit this LAN (said once), or "" */
         bool role_change_pending;
 };
 
@@ -378,6 +380,27 @@ static void manager_roles_retry(Manager *m, const char *why)
                                                  on_role_retry, m);
 }
 
+/* cluster.txt's VIP against this node's LAN (vip-check.h): said once at err level while it stays wrong, in the
+ * status all the time; checked again every 2 s (an address from DHCP, a fixed cluster.txt). */
+static bool manager_vip_fits(Manager *m)
+{
+        Ipv4Cidr addrs[16];
+        char msg[sizeof m->vip_problem];
+        int n = interface_ipv4_subnets(m->ident.netif.name, m->config->vip.addr, addrs, ELEMENTSOF(addrs));
+
+        if (n < 0 || vip_check(&m->config->vip, m->ident.netif.name, addrs, (size_t)n, msg, sizeof msg) == VIP_FITS) {
+                if (m->vip_problem[0])
+                        log_notice("The virtual IP fits this LAN now");
+                m->vip_problem[0] = 0;
+                return true;
+        }
+        if (!streq(msg, m->vip_problem))
+                log_error("%s", msg);
+        snprintf(m->vip_problem, sizeof m->vip_problem, "%s", msg);
+        manager_roles_retry(m, msg);
+        return false;
+}
+
 static void manager_roles_start(Manager *m)
 {
         struct in_addr address;
@@ -390,6 +413,8 @@ static void manager_roles_start(Manager *m)
                 manager_roles_retry(m, "waiting for an IPv4 address on the cluster interface");
                 return;
         }
+        if (!manager_vip_fits(m))
+                return;
         if (m->config->role == ROLE_LB)
                 r = lb_role_new(m->event, m->bus,
                                 &(LbRoleParams){.config = m->config,
