@@ -3,14 +3,19 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include "arp-probe.h"
 #include "crypto.h"
 #include "exchange-client.h"
 #include "fileio.h"
 #include "log.h"
 #include "role-lb.h"
 
-#define CA_RETRY_USEC (15 * 1000000ULL)
-#define LB_MAX_PEERS  64
+#define CA_RETRY_USEC    (15 * 1000000ULL)
+#define VIP_RECHECK_USEC (10 * 1000000ULL) /* another host answered for the VIP: probe again */
+/* A first answer may come from an LB of this cluster that discovery has not shown yet (mDNS takes about a
+ * second): said only when it answers again this much later. */
+#define VIP_CONFIRM_USEC (2 * 1000000ULL)
+#define LB_MAX_PEERS     64
 
 struct LbRole {
         sd_event *event;
@@ -25,6 +30,15 @@ struct LbRole {
         bool have_ca;
         const PeerSet *peers; /* the latest set seen (owned by discovery) */
         struct JobRelay *relays;
+
+        /* Before this LB first claims the VIP: nobody else on the LAN may answer for it (arp-probe.h). */
+        bool vip_clear;
+        unsigned vip_conflicts; /* probes in a row that another host answered */
+        ArpProbe *vip_probe;
+        sd_event_source *vip_recheck;
+        char vip_problem[320];
+        LbChanged changed;
+        void *changed_userdata;
 };
 
 /* systemd's answer, handed back to the LB pipeline. Relays in flight are listed so that freeing the role
@@ -118,12 +132,108 @@ static const char *backend_name(const Peer *p)
         return p->hostname[0] ? p->hostname : p->id;
 }
 
+static void render(LbRole *r);
+static bool vip_checked(LbRole *r);
+
+static int on_vip_recheck(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        LbRole *r = userdata;
+
+        r->vip_recheck = sd_event_source_disable_unref(r->vip_recheck);
+        render(r);
+        return 0;
+}
+
+/* The MAC that answered is one of this cluster's LBs (a node id is its MAC in hex): it holds the VIP by right. */
+static bool mac_is_our_lb(const LbRole *r, const uint8_t mac[6])
+{
+        char id[13];
+
+        snprintf(id, sizeof id, "%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->role == ROLE_LB && strcasecmp(p->id, id) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void on_vip_probe(int error, bool in_use, const uint8_t mac[6], void *userdata)
+{
+        LbRole *r = userdata;
+        char vip[INET_ADDRSTRLEN], m[18], msg[sizeof r->vip_problem];
+
+        r->vip_probe = arp_probe_free(r->vip_probe);
+        if (error < 0) {
+                /* Cannot look: not a reason to keep the cluster from its VIP. */
+                log_warning_errno(error,
+                                  "Cannot check that the virtual IP is free (ARP probe), claiming it anyway: %m");
+                in_use = false;
+        }
+        if (in_use && !mac_is_our_lb(r, mac) && ++r->vip_conflicts < 2) {
+                arp_mac_format(mac, m);
+                log_info("%s answers for the virtual IP: probing again before deciding", m);
+                if (!r->vip_recheck)
+                        (void)sd_event_add_time_relative(r->event, &r->vip_recheck, CLOCK_MONOTONIC, VIP_CONFIRM_USEC,
+                                                         0, on_vip_recheck, r);
+                return;
+        }
+        if (in_use && !mac_is_our_lb(r, mac)) {
+                inet_ntop(AF_INET, &r->config->vip.addr, vip, sizeof vip);
+                arp_mac_format(mac, m);
+                snprintf(msg, sizeof msg,
+                         "Another host (MAC %s) answers for the virtual IP %s on %s: refusing to claim it. Give that "
+                         "host another address, or set vip= in cluster.txt on every card to a free address; checking "
+                         "again every %llu s",
+                         m, vip, r->interface, VIP_RECHECK_USEC / 1000000ULL);
+                if (!streq(msg, r->vip_problem))
+                        log_error("%s", msg);
+                snprintf(r->vip_problem, sizeof r->vip_problem, "%s", msg);
+                if (!r->vip_recheck)
+                        (void)sd_event_add_time_relative(r->event, &r->vip_recheck, CLOCK_MONOTONIC, VIP_RECHECK_USEC,
+                                                         0, on_vip_recheck, r);
+        } else {
+                if (r->vip_problem[0])
+                        log_notice("No other host answers for the virtual IP any more: claiming it");
+                r->vip_problem[0] = 0;
+                r->vip_conflicts = 0;
+                r->vip_clear = true;
+        }
+        if (r->changed)
+                r->changed(r->lb, r->changed_userdata);
+        render(r);
+}
+
+/* True once the VIP may be claimed: an LB of this cluster says it holds it, or an ARP probe found nobody else
+ * answering. Until then a probe runs (or waits for its next round) and nothing is configured. */
+static bool vip_checked(LbRole *r)
+{
+        int q;
+
+        if (r->vip_clear)
+                return true;
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++)
+                if (peer_set_get(r->peers, i)->role == ROLE_LB && peer_set_get(r->peers, i)->vip)
+                        return r->vip_clear = true;
+        if (r->vip_probe || r->vip_recheck)
+                return false;
+        q = arp_probe_start(r->event, r->interface, r->config->vip.addr, on_vip_probe, r, &r->vip_probe);
+        if (q < 0) {
+                log_warning_errno(q, "Cannot check that the virtual IP is free (ARP probe), claiming it anyway: %m");
+                return r->vip_clear = true;
+        }
+        return false;
+}
+
 static void render(LbRole *r)
 {
         LbPeer lbs[LB_MAX_PEERS];
         LbBackend masters[LB_MAX_PEERS];
         size_t n_lbs = 0, n_masters = 0;
         bool any_ready = false;
+
+        if (!vip_checked(r))
+                return;
 
         for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++)
                 any_ready = any_ready || (peer_set_get(r->peers, i)->role == ROLE_MASTER &&
@@ -236,7 +346,7 @@ Phase lb_role_phase(const LbRole *r)
 
 const char *lb_role_problem(const LbRole *r)
 {
-        return lb_problem(r->lb);
+        return r->vip_problem[0] ? r->vip_problem : lb_problem(r->lb);
 }
 
 bool lb_role_holds_vip(const LbRole *r)
@@ -256,6 +366,8 @@ int lb_role_new(sd_event *e, Bus *bus, const LbRoleParams *p, LbChanged changed,
         r->bus = bus;
         r->config = config_ref(p->config);
         r->address = p->address;
+        r->changed = changed;
+        r->changed_userdata = userdata;
         r->self_id = strdup(p->self_id);
         r->hostname = strdup(p->hostname);
         r->interface = strdup(p->interface);
@@ -297,6 +409,8 @@ LbRole *lb_role_free(LbRole *r)
         }
         exchange_client_free(r->client);
         sd_event_source_disable_unref(r->ca_retry);
+        arp_probe_free(r->vip_probe);
+        sd_event_source_disable_unref(r->vip_recheck);
         lb_free(r->lb);
         config_unref(r->config);
         sd_event_unref(r->event);

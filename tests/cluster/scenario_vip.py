@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""A virtual IP that does not fit the LAN (issue 13, point 7): every card carries cluster.txt with
-vip=10.99.0.240/24 while the LAN is 10.77.0.0/24 (the image's default VIP on another LAN looks like this).
+"""A virtual IP that does not fit the LAN (issue 13, point 7), cheaply in one run of 1 lb + 1 master:
 
-Asserts: the load balancer and the master each say so at once, in the journal (err, once) and in the status line,
-with the fix; the load balancer claims no address (no keepalived configuration, the VIP on no interface) and the
-master starts no role; after cluster.txt is fixed on the cards, both go on by themselves within seconds (the LB
-holds 10.77.0.240) and say the VIP fits now.
+1. Every card carries the image's default vip=192.168.3.240/24 while the LAN is 10.77.0.0/24: the load balancer
+   and the master each say so at once, in the journal (err, once) and in the status line, with the fix; the LB
+   configures nothing and holds no address.
+2. cluster.txt is fixed to 10.77.0.240 while another host of the LAN (the test bed's bridge) already holds that
+   address: the LB's ARP probe hears it, and the LB refuses to claim the VIP with an error naming that host's MAC.
+3. The other host lets the address go: the LB claims the VIP by itself (it keeps probing), and says so.
 """
 
 import argparse
@@ -18,7 +19,7 @@ sys.path.insert(0, HERE)
 from harness import Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
 from scenario_bootstrap import PREFLIGHT, expect, journal, status_text  # noqa: E402
 
-BAD, GOOD = "10.99.0.240", "10.77.0.240"
+BAD, GOOD = "192.168.3.240", "10.77.0.240"
 
 
 def cluster_txt(secret, vip):
@@ -55,11 +56,27 @@ def main():
             expect(ip not in c.exec(lb1, ["ip", "-4", "-o", "addr"]).stdout, f"the LB holds {ip}")
         log("nothing claimed; the problem said once at err level, in the status all the time")
 
+        # Another host takes the (fixed) VIP first: the bridge, the test bed's own address on the LAN.
+        c.host(["ip", "addr", "add", f"{GOOD}/24", "dev", "br0"])
+        mac = c.host(["cat", "/sys/class/net/br0/address"]).stdout.strip()
         for n in (lb1, m1):
             with open(os.path.join(n.boot, "cluster.txt"), "w") as f:
                 f.write(cluster_txt(secret, GOOD))
+
+        def refused():
+            text = status_text(c, lb1)
+            if f"Another host (MAC {mac}) answers for the virtual IP {GOOD}" not in text:
+                raise NotYet(f"lb1: {text}")
+            return True
+        c.wait_for(refused, timeout=30, what="the LB refuses the VIP another host holds, naming its MAC")
+        expect(GOOD not in c.exec(lb1, ["ip", "-4", "-o", "addr"]).stdout, "the LB claimed a VIP another host holds")
+        log(f"the LB refuses {GOOD}: {mac} answers for it")
+
+        c.host(["ip", "addr", "del", f"{GOOD}/24", "dev", "br0"])
         c.wait_for(lambda: GOOD in c.exec(lb1, ["ip", "-4", "-o", "addr"]).stdout, timeout=30,
-                   what="the LB holds the fixed VIP")
+                   what="the LB holds the VIP once the other host let it go")
+        expect("No other host answers for the virtual IP any more" in journal(c, lb1),
+               "lb1: the journal does not say it claims the VIP now")
         def goes_on(n):
             text = status_text(c, n)
             if "not on this LAN" in text:
