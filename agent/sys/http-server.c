@@ -63,6 +63,7 @@ struct HttpServer {
         struct MHD_Daemon *daemon;
         sd_event_source *io;
         sd_event_source *timer;
+        sd_event_source *sweep; /* evicts connections that wait too long for their request, when over the limit */
         HttpHandler handler;
         void *userdata;
         HttpServerOptions o;
@@ -328,6 +329,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 }
 
 static void conn_wait_for_request(Conn *conn);
+static void make_room(HttpServer *s);
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -340,6 +342,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
                 req->conn->req = NULL;
                 /* Kept alive (after a nonce): the next request is due as soon as the first one was. */
                 conn_wait_for_request(req->conn);
+                make_room(req->server);
         }
         if (req->reply)
                 MHD_destroy_response(req->reply);
@@ -399,24 +402,50 @@ static void conn_wait_for_request(Conn *conn)
         (void)sd_event_source_set_enabled(conn->request_timer, SD_EVENT_ONESHOT);
 }
 
-/* The table is full: the connection that has waited longest for a request makes room for the new one, so a
- * flood of silent connections cannot keep others out; if every other connection is busy with a request, the
- * new one goes. */
-static void make_room(HttpServer *s, Conn *new)
+/* The table is over its size: connections that have waited for their request longer than a real client ever
+ * does (it sends its request as soon as it is connected, and the next one as soon as it has the nonce) make room,
+ * the longest waiting first, so that a flood of silent connections cannot keep others out. Connections busy with
+ * a request are never evicted, nor ones that have just arrived: until some are old enough, the table holds up to
+ * its hard limit and the rest wait in the listen backlog. */
+static void make_room(HttpServer *s)
 {
-        Conn *victim = NULL;
+        uint64_t now = event_now_usec(s->event), next = UINT64_MAX;
 
-        if (s->n_conns - s->n_closing <= s->o.max_connections)
+        while (s->n_conns - s->n_closing > s->o.max_connections) {
+                Conn *victim = NULL;
+
+                next = UINT64_MAX;
+                for (Conn *c = s->conns; c; c = c->next) {
+                        if (c->busy || c->closing)
+                                continue;
+                        if (now - c->idle_since < s->o.evict_idle_usec)
+                                next = MIN(next, c->idle_since + s->o.evict_idle_usec);
+                        else if (!victim || c->idle_since < victim->idle_since)
+                                victim = c;
+                }
+                if (!victim)
+                        break;
+                if (s->n_evicted++ == 0)
+                        log_info("HTTP server: more than %u connections, closing the ones that send no request "
+                                 "(a flood?)",
+                                 s->o.max_connections);
+                log_debug("HTTP server: %u connections: closing one that has waited %" PRIu64 " ms for a request",
+                          s->n_conns, (now - victim->idle_since) / USEC_PER_MSEC);
+                conn_close(victim);
+                next = UINT64_MAX;
+        }
+        if (next == UINT64_MAX) {
+                (void)sd_event_source_set_enabled(s->sweep, SD_EVENT_OFF);
                 return;
-        for (Conn *c = s->conns; c; c = c->next)
-                if (c != new && !c->busy && !c->closing && (!victim || c->idle_since < victim->idle_since))
-                        victim = c;
-        if (!victim)
-                victim = new;
-        if (s->n_evicted++ == 0 || log_get_max_level() >= LOG_DEBUG)
-                log_debug("HTTP server: %u connections, the limit: closing one waiting since %" PRIu64 " ms",
-                          s->n_conns, (event_now_usec(s->event) - victim->idle_since) / USEC_PER_MSEC);
-        conn_close(victim);
+        }
+        (void)sd_event_source_set_time(s->sweep, next);
+        (void)sd_event_source_set_enabled(s->sweep, SD_EVENT_ONESHOT);
+}
+
+static int on_sweep(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        make_room(userdata);
+        return 0;
 }
 
 static void conn_free(Conn *conn)
@@ -470,7 +499,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         s->n_conns++;
         *socket_context = conn;
         conn_wait_for_request(conn);
-        make_room(s, conn);
+        make_room(s);
         return;
 fail:
         /* Without its timers the connection must not live: cut it off now. */
@@ -498,6 +527,7 @@ static void options_fill(HttpServerOptions *o)
         o->max_connections = o->max_connections ?: 64;
         o->max_per_address = o->max_per_address ?: 4;
         o->request_timeout_usec = o->request_timeout_usec ?: 2000000ULL;
+        o->evict_idle_usec = o->evict_idle_usec ?: 250000ULL;
         o->deadline_usec = o->deadline_usec ?: 10000000ULL;
         o->max_header_size = o->max_header_size ?: 8192;
         o->max_body_size = o->max_body_size ?: 4096;
@@ -507,10 +537,10 @@ static int daemon_start(HttpServer *s)
 {
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s->o.port)};
         const union MHD_DaemonInfo *info;
-        /* MHD accepts beyond our limit, so that make_room() can evict: connections being closed still count for
-         * MHD until it has reaped them. MHD's own idle timeout only backs up the request timer (it is reset by
-         * any byte, ours is not). */
-        unsigned mhd_limit = s->o.max_connections + s->o.max_connections / 4 + 4;
+        /* MHD accepts up to half again our limit, so that make_room() can evict: connections being closed still
+         * count for MHD until it has reaped them. MHD's own idle timeout only backs up the request timer (it is
+         * reset by any byte, ours is not). */
+        unsigned mhd_limit = s->o.max_connections + s->o.max_connections / 2 + 4;
         unsigned idle_sec = (unsigned)((s->o.request_timeout_usec + 999999) / 1000000);
 
         if (s->o.address && inet_pton(AF_INET, s->o.address, &sa.sin_addr) != 1)
@@ -549,7 +579,10 @@ int http_server_new(sd_event *event, const HttpServerOptions *o, HttpHandler han
         s->o.address = NULL; /* not kept: used at start only */
         options_fill(&s->o);
         r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, 1, ACCURACY_USEC, on_timer, s);
+        if (r >= 0)
+                r = sd_event_add_time(event, &s->sweep, CLOCK_MONOTONIC, 1, 10 * USEC_PER_MSEC, on_sweep, s);
         if (r >= 0) {
+                (void)sd_event_source_set_enabled(s->sweep, SD_EVENT_OFF);
                 (void)sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
                 s->o.address = o->address;
                 r = daemon_start(s);
@@ -580,6 +613,7 @@ HttpServer *http_server_free(HttpServer *s)
         }
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->sweep);
         sd_event_unref(s->event);
         free(s);
         return NULL;

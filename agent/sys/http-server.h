@@ -8,8 +8,9 @@
  * Bad clients cost bounded resources and never stop the server: connections per address are limited (more
  * are refused at accept); a connection that has not sent a complete request within the request timeout is
  * closed, and every connection after an absolute deadline however busy it keeps itself (slowloris); when the
- * table is full, a new connection evicts the one that has waited longest for a request (so that a flood of
- * silent connections cannot keep a real client out for longer than it takes to accept it); request line and headers
+ * table is full, connections that have waited for a request longer than a real client would (250 ms) are
+ * evicted, the longest waiting first, so that a flood of silent connections cannot keep a real client out; the
+ * table holds up to half again its size meanwhile, the rest waits in the listen backlog; request line and headers
  * share a fixed memory pool (more: 431 or 413, MHD's own bodies), bodies have a size limit (413, or the
  * connection is closed when a chunked body overflows it). A handler that answers too late is abandoned at
  * the deadline (503). */
@@ -25,7 +26,8 @@ typedef struct HttpRequest HttpRequest;
 typedef struct HttpServerOptions {
         const char *address;           /* IPv4 address to listen on; NULL: any */
         uint16_t port;                 /* 0: an ephemeral port, see http_server_get_port() */
-        unsigned max_connections;      /* 0: 64; a new one beyond evicts the longest waiting for a request */
+        unsigned max_connections;      /* 0: 64; beyond, those waiting longer than evict_idle for a request go */
+        uint64_t evict_idle_usec;      /* 0: 250 ms (a real client sends its request at once) */
         unsigned max_per_address;      /* 0: 4; more are closed at accept */
         uint64_t request_timeout_usec; /* a complete request within this, from accept or the last answer; 0: 2 s */
         uint64_t deadline_usec;        /* 0: 10 s */
