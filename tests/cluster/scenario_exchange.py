@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The token exchange across the bridge, between real nodes: a master serves
-(`piagent exchange serve --test-provider`, the real server with the test
-provider), a worker of the same cluster gets join material, a second
+(tests/tools/exchange-test-server, the real server with the test provider,
+test-only code that the piagent binary does not contain), a worker of the same cluster gets join material, a second
 control-plane join is refused while the first holds the ticket, a node of
 another cluster (other secret) gets nothing and the server keeps serving;
 neither the cluster secret nor a handed-out token reaches the server's
@@ -32,11 +32,15 @@ def cluster_txt(secret):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True, help="the piagent binary to install on the nodes")
+    ap.add_argument("--test-server", required=True, help="tests/tools/exchange-test-server, installed on m1")
     args = ap.parse_args()
+    with open(args.test_server, "rb") as f:
+        test_server = f.read()
 
     ours, theirs = secrets.token_hex(32), secrets.token_hex(32)
     specs = [
-        NodeSpec("m1", role_txt="role=master\n", cluster_txt=cluster_txt(ours)),
+        NodeSpec("m1", role_txt="role=master\n", cluster_txt=cluster_txt(ours),
+                 files={"/usr/local/bin/exchange-test-server": test_server}),
         NodeSpec("w1", role_txt="role=worker\n", cluster_txt=cluster_txt(ours)),
         NodeSpec("x1", role_txt="role=worker\n", cluster_txt=cluster_txt(theirs)),
     ]
@@ -46,7 +50,7 @@ def main():
         ex = ["piagent", "exchange"]
 
         c.exec(m1, ["systemd-run", "--unit=exchange-serve", "--collect", "--quiet", "--setenv=PIAGENT_LOG_LEVEL=debug",
-                    "piagent", "exchange", "serve", "--test-provider", "--node", "master-1", "--port", PORT])
+                    "exchange-test-server", "--node", "master-1", "--port", PORT])
         status = c.wait_for(lambda: c.exec(w1, ex + ["status", m1.addr, "--port", PORT]).stdout, timeout=20,
                             what="the exchange server answers /v1/status across the bridge")
         expect("node: master-1" in status and "role: master" in status, f"status: {status!r}")

@@ -9,12 +9,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config-load.h"
 #include "exchange-server.h"
 #include "exchange-test-provider.h"
 #include "log.h"
 #include "secret.h"
+#include "settings.h"
 
 typedef struct Options {
         const char *boot_dir, *address, *node;
@@ -75,10 +77,15 @@ int main(int argc, char **argv)
         char fp[SECRET_FINGERPRINT_SIZE];
         DiagList diags = {};
         sd_event *e = NULL;
+        Settings settings;
         sigset_t mask;
         int r;
 
-        log_setup("stderr", NULL, NULL);
+        /* As the agent: the journal under systemd, PIAGENT_LOG_LEVEL=debug shows protocol detail. */
+        if (settings_from_environment(environ, &settings) < 0)
+                return 1;
+        log_setup(settings.log_target, settings.log_level, settings.journal_stream);
+        settings_done(&settings);
         r = parse(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
@@ -106,7 +113,7 @@ int main(int argc, char **argv)
                 r = exchange_server_new(e, c->secret, &so, &exchange_test_provider_ops, p, &s);
         }
         if (r >= 0 && secret_fingerprint(c->secret, fp) >= 0)
-                log_notice("Exchange test server on port %u (node %s, secret fingerprint %s)",
+                log_notice("Exchange server with the test provider on port %u (node %s, secret fingerprint %s)",
                            exchange_server_get_port(s), p->node, fp);
         if (r >= 0)
                 r = sd_event_loop(e);
