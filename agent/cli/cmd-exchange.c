@@ -171,6 +171,9 @@ static void on_answer(void *userdata, int error, const ExchangeAnswer *answer)
         case EXCHANGE_OP_JOINED:
                 printf("joined: acknowledged\n");
                 break;
+        case EXCHANGE_OP_KUBECONFIG:
+                print_secret("kubeconfig", answer->kubeconfig, o->args->show_secrets);
+                break;
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:
                 break;

@@ -17,3 +17,4 @@ int cmd_run(const Settings *settings, int argc, char **argv);
 int cmd_exchange(const Settings *settings, int argc, char **argv);
 int cmd_reset(const Settings *settings, int argc, char **argv);
 int cmd_status(const Settings *settings, int argc, char **argv);
+int cmd_kubeconfig(const Settings *settings, int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct {
         {"status", cmd_status, "print the cluster as this node sees it (asks the running agent)"},
         {"secret", cmd_secret, "print a fresh secret line for cluster.txt"},
         {"reset", cmd_reset, "undo this node's Kubernetes setup so that it bootstraps again (asks first)"},
+        {"kubeconfig", cmd_kubeconfig, "fetch the admin kubeconfig from a ready master (kubectl from a laptop)"},
         {"exchange", cmd_exchange, "ask a node over the token exchange: request, status (testing)"},
         {"version", cmd_version, "print the version"},
 };

@@ -92,6 +92,11 @@ const char *exchange_call_get_node(const ExchangeCall *call)
         return call->request.node;
 }
 
+const char *exchange_call_get_peer(const ExchangeCall *call)
+{
+        return call->peer;
+}
+
 static void respond_empty(ExchangeRespond respond, void *userdata, unsigned status)
 {
         respond(userdata, status, "", 0);
@@ -213,6 +218,12 @@ void exchange_call_return_ca(ExchangeCall *call, const char *pem)
                 call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_CA, .ca = pem});
 }
 
+void exchange_call_return_kubeconfig(ExchangeCall *call, const char *kubeconfig)
+{
+        if (call_expects(call, EXCHANGE_OP_KUBECONFIG))
+                call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_KUBECONFIG, .kubeconfig = kubeconfig});
+}
+
 void exchange_call_return_ok(ExchangeCall *call)
 {
         if (call_expects(call, EXCHANGE_OP_JOINED))
@@ -269,6 +280,9 @@ static ExchangeCall *dispatch(ExchangeBack *h, ExchangeCall *call, uint64_t now)
                 break;
         case EXCHANGE_OP_CA:
                 r = p->ca ? p->ca(h->userdata, call) : -EOPNOTSUPP;
+                break;
+        case EXCHANGE_OP_KUBECONFIG:
+                r = p->kubeconfig ? p->kubeconfig(h->userdata, call) : -EOPNOTSUPP;
                 break;
         case EXCHANGE_OP_JOINED:
                 if (req->role == EXCHANGE_ROLE_CONTROL_PLANE)

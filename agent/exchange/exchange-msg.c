@@ -5,9 +5,10 @@
 #include "macro.h"
 #include "secret.h"
 
-#define CA_PEM_MAX   16384
-#define CA_PEM_BEGIN "-----BEGIN CERTIFICATE-----"
-#define ENDPOINT_MAX 261 /* a 253-character DNS name, ':', a port */
+#define CA_PEM_MAX     16384
+#define KUBECONFIG_MAX 24576 /* admin.conf: a CA, a client certificate and its key, base64 (~6 KiB with RSA-2048) */
+#define CA_PEM_BEGIN   "-----BEGIN CERTIFICATE-----"
+#define ENDPOINT_MAX   261 /* a 253-character DNS name, ':', a port */
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -400,6 +401,19 @@ static bool ca_valid(const char *s)
         return true;
 }
 
+/* A kubeconfig as kubeadm writes it: YAML text starting with its apiVersion. */
+static bool kubeconfig_valid(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > KUBECONFIG_MAX || !has_prefix(s, "apiVersion: v1\n"))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((s[i] < 0x20 || s[i] > 0x7e) && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+                        return false;
+        return true;
+}
+
 int exchange_answer_to_json(const ExchangeAnswer *a, ExchangeRole role, char **ret)
 {
         const ExchangeJoinMaterial *m = &a->join;
@@ -411,6 +425,8 @@ int exchange_answer_to_json(const ExchangeAnswer *a, ExchangeRole role, char **r
         if (a->op == EXCHANGE_OP_JOIN && exchange_join_material_check(m, role) < 0)
                 return -EINVAL;
         if (a->op == EXCHANGE_OP_CA && !ca_valid(a->ca))
+                return -EINVAL;
+        if (a->op == EXCHANGE_OP_KUBECONFIG && !kubeconfig_valid(a->kubeconfig))
                 return -EINVAL;
         if (a->op == EXCHANGE_OP_VOTE && a->refusal && (a->granted || !text_valid(a->refusal)))
                 return -EINVAL;
@@ -433,6 +449,9 @@ int exchange_answer_to_json(const ExchangeAnswer *a, ExchangeRole role, char **r
                 break;
         case EXCHANGE_OP_CA:
                 ok = ok && add_string(o, "ca", a->ca);
+                break;
+        case EXCHANGE_OP_KUBECONFIG:
+                ok = ok && add_string(o, "kubeconfig", a->kubeconfig);
                 break;
         case EXCHANGE_OP_JOINED:
         case _EXCHANGE_OP_MAX:
@@ -479,8 +498,8 @@ static int answer_vote(const cJSON *o, ExchangeAnswer *a)
 int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, ExchangeRole role, ExchangeAnswer *ret)
 {
         static const char *const keys[] = {
-                "v",       "op",      "server", "endpoint", "token", "ca_cert_hash", "certificate_key",
-                "granted", "refusal", "ca",     NULL,
+                "v",       "op",      "server", "endpoint",   "token", "ca_cert_hash", "certificate_key",
+                "granted", "refusal", "ca",     "kubeconfig", NULL,
         };
         _cleanup_(json_wipe_deletep) cJSON *o = NULL;
         ExchangeAnswer a = {.op = op};
@@ -504,6 +523,12 @@ int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, Exch
         case EXCHANGE_OP_CA:
                 r = json_get_string(o, "ca", CA_PEM_MAX, &a.ca) < 0 || !ca_valid(a.ca) ? -EINVAL : 0;
                 break;
+        case EXCHANGE_OP_KUBECONFIG:
+                r = json_get_string(o, "kubeconfig", KUBECONFIG_MAX, &a.kubeconfig) < 0 ||
+                                    !kubeconfig_valid(a.kubeconfig)
+                            ? -EINVAL
+                            : 0;
+                break;
         case EXCHANGE_OP_JOINED:
                 r = 0;
                 break;
@@ -516,14 +541,15 @@ int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, Exch
                 return r;
         /* No field that does not belong to the operation. */
         if (cJSON_GetArraySize(o) != 3 + (op == EXCHANGE_OP_JOIN ? 3 + !!a.join.certificate_key : 0) +
-                                             (op == EXCHANGE_OP_VOTE ? 1 + !!a.refusal : 0) + (op == EXCHANGE_OP_CA))
+                                             (op == EXCHANGE_OP_VOTE ? 1 + !!a.refusal : 0) + (op == EXCHANGE_OP_CA) +
+                                             (op == EXCHANGE_OP_KUBECONFIG))
                 return -EINVAL;
 
         r = store_strings((const char *const[]){a.server, a.join.endpoint, a.join.token, a.join.ca_cert_hash,
-                                                a.join.certificate_key, a.ca, a.refusal},
+                                                a.join.certificate_key, a.ca, a.refusal, a.kubeconfig},
                           (const char **[]){&a.server, &a.join.endpoint, &a.join.token, &a.join.ca_cert_hash,
-                                            &a.join.certificate_key, &a.ca, &a.refusal},
-                          7, &a.storage, &a.storage_size);
+                                            &a.join.certificate_key, &a.ca, &a.refusal, &a.kubeconfig},
+                          8, &a.storage, &a.storage_size);
         if (r < 0)
                 return r;
         *ret = a;

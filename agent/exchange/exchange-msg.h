@@ -36,6 +36,7 @@ typedef struct ExchangeAnswer {
         bool granted;              /* vote */
         const char *refusal;       /* vote not granted: why, a short word such as "voted-other" (optional) */
         const char *ca;            /* ca: PEM */
+        const char *kubeconfig;    /* kubeconfig: admin.conf as kubeadm wrote it (a credential) */
         char *storage;             /* decoded answers: owns the strings above; wiped by exchange_answer_done() */
         size_t storage_size;
 } ExchangeAnswer;

@@ -13,6 +13,7 @@ static const char *const op_names[_EXCHANGE_OP_MAX] = {
         [EXCHANGE_OP_VOTE] = "vote",
         [EXCHANGE_OP_CA] = "ca",
         [EXCHANGE_OP_JOINED] = "joined",
+        [EXCHANGE_OP_KUBECONFIG] = "kubeconfig",
 };
 
 static const char *const role_names[_EXCHANGE_ROLE_MAX] = {
@@ -99,6 +100,7 @@ int exchange_request_check(const ExchangeRequest *req)
                 return role_set && result_set ? 0 : -EINVAL;
         case EXCHANGE_OP_VOTE:
         case EXCHANGE_OP_CA:
+        case EXCHANGE_OP_KUBECONFIG:
                 return !role_set && !result_set ? 0 : -EINVAL;
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:

@@ -26,10 +26,11 @@
 #define EXCHANGE_PATH_EXCHANGE "/v1/exchange"
 
 typedef enum ExchangeOp {
-        EXCHANGE_OP_JOIN,   /* join material for a worker or a control-plane node */
-        EXCHANGE_OP_VOTE,   /* the server's vote for the requester as the cluster's initializer */
-        EXCHANGE_OP_CA,     /* the cluster CA certificate */
-        EXCHANGE_OP_JOINED, /* the requester reports the result of its join; releases its ticket */
+        EXCHANGE_OP_JOIN,       /* join material for a worker or a control-plane node */
+        EXCHANGE_OP_VOTE,       /* the server's vote for the requester as the cluster's initializer */
+        EXCHANGE_OP_CA,         /* the cluster CA certificate */
+        EXCHANGE_OP_JOINED,     /* the requester reports the result of its join; releases its ticket */
+        EXCHANGE_OP_KUBECONFIG, /* the cluster's admin kubeconfig (piagent kubeconfig), from a ready master */
         _EXCHANGE_OP_MAX,
         _EXCHANGE_OP_INVALID = -EINVAL,
 } ExchangeOp;

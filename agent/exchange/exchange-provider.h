@@ -48,14 +48,21 @@ typedef struct ExchangeProvider {
         /* node reports how its join as role went (its control-plane ticket is already released). Complete
          * with exchange_call_return_ok(). */
         int (*joined)(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success);
+
+        /* The cluster's admin kubeconfig (a credential for cluster-admin: only for requesters that proved the
+         * cluster secret, as every operation's). Complete with exchange_call_return_kubeconfig(). */
+        int (*kubeconfig)(void *userdata, ExchangeCall *call);
 } ExchangeProvider;
 
 void exchange_call_return_join(ExchangeCall *call, const ExchangeJoinMaterial *m);
 void exchange_call_return_vote(ExchangeCall *call, bool granted, const char *refusal);
 void exchange_call_return_ca(ExchangeCall *call, const char *pem);
+void exchange_call_return_kubeconfig(ExchangeCall *call, const char *kubeconfig);
 void exchange_call_return_ok(ExchangeCall *call);
 void exchange_call_return_error(ExchangeCall *call, int error);
 
 /* The operation and requester of a call, for providers that keep calls in a queue. */
 ExchangeOp exchange_call_get_op(const ExchangeCall *call);
 const char *exchange_call_get_node(const ExchangeCall *call);
+/* The requester's address, for the log only: in two processes it is what the exchange worker reports. */
+const char *exchange_call_get_peer(const ExchangeCall *call);

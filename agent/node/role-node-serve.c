@@ -113,6 +113,29 @@ static int provider_ca(void *userdata, ExchangeCall *call)
         return 0;
 }
 
+/* admin.conf for `piagent kubeconfig`. The requester proved the cluster secret, which lets any card join as a
+ * master and so read this file anyway (docs/security.md); what is added is a record: who asked, by its node id
+ * and address, in this master's journal, never the content. Only a ready member has the file. */
+static int provider_kubeconfig(void *userdata, ExchangeCall *call)
+{
+        NodeRole *r = userdata;
+        const char *node = exchange_call_get_node(call), *peer = exchange_call_get_peer(call);
+        _cleanup_free_ char *text = NULL;
+        int q;
+
+        if (!r->bootstrap || bootstrap_phase(r->bootstrap) != PHASE_READY ||
+            !node_state_is_member(bootstrap_state(r->bootstrap)))
+                return -EAGAIN;
+        q = read_file_full(ADMIN_CONF, 64 * 1024, &text, NULL);
+        if (q < 0)
+                return log_warning_errno(q, "Cannot read %s for a kubeconfig request: %m", ADMIN_CONF);
+        log_struct(LOG_NOTICE, 0, LOG_FIELDS("PIAGENT_PEER", node, "PIAGENT_PEER_ADDRESS", peer),
+                   "Handing the admin kubeconfig (cluster-admin) to %s at %s", node, peer);
+        exchange_call_return_kubeconfig(call, text);
+        erase(text, strlen(text));
+        return 0;
+}
+
 static int provider_joined(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success)
 {
         NodeRole *r = userdata;
@@ -132,4 +155,5 @@ const ExchangeProvider node_role_master_provider = {
         .vote = provider_vote,
         .ca = provider_ca,
         .joined = provider_joined,
+        .kubeconfig = provider_kubeconfig,
 };

@@ -124,6 +124,29 @@ def check_api_versions(c, nodes, kubeadm_version):
     log(f"every kubeadm run used {want} without a warning (kubeadm {kubeadm_version})")
 
 
+def kubeconfig_checks(c, by):
+    """piagent kubeconfig (issue 13, point 8) from a worker as from a laptop with the card's boot files: the
+    admin kubeconfig of a ready master, mode 0600, working with kubectl through the VIP; an existing file is not
+    replaced; a node of another cluster is refused; a node that is no master says so."""
+    w1, m1, x1, lb1 = by["w1"], by["m1"], by["x1"], by["lb1"]
+    cmd = ["piagent", "kubeconfig", "--boot-dir", "/boot/firmware", "--master", m1.addr, "-o", "/root/admin.conf"]
+    p = c.exec(w1, cmd)
+    expect("Wrote /root/admin.conf (mode 0600)" in p.stdout, f"kubeconfig: {p.stdout!r} {p.stderr!r}")
+    expect(c.exec(w1, ["stat", "-c", "%a", "/root/admin.conf"]).stdout.strip() == "600", "admin.conf is not 0600")
+    theirs = c.exec(m1, ["cat", "/etc/kubernetes/admin.conf"]).stdout
+    expect(c.exec(w1, ["cat", "/root/admin.conf"]).stdout == theirs, "the kubeconfig differs from m1's admin.conf")
+    names = testbed.nodes(c, w1, kubeconfig="/root/admin.conf")
+    expect("w1" in names and "m1" in names, f"kubectl with it: {names}")
+    p = c.exec(w1, cmd, check=False)
+    expect(p.returncode == 1 and "exists already" in p.stderr, f"existing file: {p.stderr!r}")
+    p = c.exec(x1, cmd, check=False)
+    expect(p.returncode == 1 and "did not accept this cluster.txt's secret" in p.stderr, f"stranger: {p.stderr!r}")
+    p = c.exec(w1, cmd[:5] + [lb1.addr, "-o", "/root/lb.conf"], check=False)
+    expect(p.returncode == 1 and "No kubeconfig from" in p.stderr, f"from an LB: {p.stderr!r}")
+    expect("Handing the admin kubeconfig (cluster-admin) to" in journal(c, m1), "m1 does not say it handed out the kubeconfig")
+    log("piagent kubeconfig: admin.conf from m1 (0600, kubectl works), refused for another cluster and from an LB")
+
+
 def late_master(c, template, masters, name="m4"):
     """A master added to a cluster whose masters are all ready from their persisted state only (rebooted, or
     their agent killed at ready): its control-plane join needs upload-certs on one of them (issue 13, point 1)."""
@@ -192,6 +215,7 @@ def main():
         log(f"all {len(members)} nodes ready {time.monotonic() - t_last:.1f} s after the last node started")
         if args.show:
             show(c, by)
+        kubeconfig_checks(c, by)
 
         runs = {m.name: testbed.invocations(c, m) for m in masters + workers}
         inits = [(name, r) for name, rs in runs.items() for r in rs if r.get("command") == "init"]

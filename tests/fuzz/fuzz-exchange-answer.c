@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzzes the client opening a server's answer (exchange-session.h): what a hostile server, or anyone on the
  * path, sends back to a request. The first byte chooses the request and the mode:
- *   bits 0-1  the operation asked for: join, vote, ca, joined
+ *   bits 0-1  the operation asked for: join, vote, ca, joined (bit 6 set: kubeconfig)
  *   bit 2     join as control plane (a certificate key is then required)
  *   bit 3     the rest is a plaintext that a server knowing the secret seals for this very request (so that the
  *             fuzzer reaches the answer decoder behind the AEAD); else the rest is the HTTP body as received
@@ -9,7 +9,8 @@
  * Invariants (a violation traps): an answer opens only if it was sealed for this request with the secret; a
  * sealed plaintext opens exactly when the answer decoder accepts it for that operation; whatever opens is a
  * well-formed answer to the operation asked (material in kubeadm's formats, a certificate key exactly for
- * control-plane joins, a PEM for the CA, a refusal only with a refused vote); nothing else comes out. */
+ * control-plane joins, a PEM for the CA, a kubeconfig's text for kubeconfig, a refusal only with a refused vote);
+ * nothing else comes out. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +60,10 @@ static void check_answer(const ExchangeAnswer *a, ExchangeOp op, ExchangeRole ro
         case EXCHANGE_OP_JOINED:
                 check(!a->join.token && !a->ca && !a->refusal);
                 break;
+        case EXCHANGE_OP_KUBECONFIG:
+                check(a->kubeconfig && strncmp(a->kubeconfig, "apiVersion: v1\n", 15) == 0);
+                check(!a->join.token && !a->ca && !a->refusal);
+                break;
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:
                 check(false);
@@ -102,7 +107,7 @@ static void sessions_for(const ExchangeQuery *q, ExchangeSession *ret, ExchangeS
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         uint8_t flags = size > 0 ? data[0] : 0;
-        ExchangeOp op = (ExchangeOp)(flags & 3);
+        ExchangeOp op = flags & 0x40 ? EXCHANGE_OP_KUBECONFIG : (ExchangeOp)(flags & 3);
         ExchangeRole role = flags & 4 ? EXCHANGE_ROLE_CONTROL_PLANE : EXCHANGE_ROLE_WORKER;
         bool sealed = flags & 8, misdirected = flags & 0x10;
         ExchangeQuery q = {.op = op};

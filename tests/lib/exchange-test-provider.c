@@ -9,6 +9,19 @@
 #include "phase.h"
 #include "secret.h"
 
+/* The admin kubeconfig's shape and size as kubeadm writes it: a CA and a client certificate (~1.5 KB of base64
+ * each) and the client's RSA-2048 key (~2.2 KB), 5.7 KB in all. Filler, not credentials. */
+#define B64_100 "TFMwdExTMUNSVWRKVGlCRFJWSlVTVVpKUTBGVVJTMHRMUzB0Q2sxSlNVTXZWRU5EUVdWWFowRjNTVUpCWjBsQ1FVUkJUa0ppYTNGb2"
+#define B64_500 B64_100 B64_100 B64_100 B64_100 B64_100
+const char exchange_test_kubeconfig[] =
+        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: " B64_500 B64_500 B64_500
+        "\n    server: https://10.77.0.240:9000\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n"
+        "    user: kubernetes-admin\n  name: kubernetes-admin@kubernetes\ncurrent-context: "
+        "kubernetes-admin@kubernetes\n"
+        "kind: Config\npreferences: {}\nusers:\n- name: kubernetes-admin\n  user:\n    "
+        "client-certificate-data: " B64_500 B64_500 B64_500
+        "\n    client-key-data: " B64_500 B64_500 B64_500 B64_500 B64_100 B64_100 "\n";
+
 /* A self-signed P-256 certificate made for these tests (openssl req -x509 -newkey ec, CN=kubernetes). */
 const char exchange_test_ca_pem[] = "-----BEGIN CERTIFICATE-----\n"
                                     "MIIBgTCCASegAwIBAgIUJxlVcHgSiD37jafnyLrU9eAiXKowCgYIKoZIzj0EAwIw\n"
@@ -102,6 +115,8 @@ static void answer(ExchangeTestProvider *p, TestCall *t)
                 return exchange_call_return_ca(call, exchange_test_ca_pem);
         case EXCHANGE_OP_JOINED:
                 return exchange_call_return_ok(call);
+        case EXCHANGE_OP_KUBECONFIG:
+                return exchange_call_return_kubeconfig(call, exchange_test_kubeconfig);
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:
                 break;
@@ -184,6 +199,14 @@ static int ca(void *userdata, ExchangeCall *call)
         return take(p, call, exchange_call_get_node(call), EXCHANGE_ROLE_NONE, false);
 }
 
+static int kubeconfig(void *userdata, ExchangeCall *call)
+{
+        ExchangeTestProvider *p = userdata;
+
+        p->n_kubeconfig++;
+        return take(p, call, exchange_call_get_node(call), EXCHANGE_ROLE_NONE, false);
+}
+
 static int joined(void *userdata, ExchangeCall *call, const char *node, ExchangeRole role, bool success)
 {
         ExchangeTestProvider *p = userdata;
@@ -198,6 +221,7 @@ const ExchangeProvider exchange_test_provider_ops = {
         .join = join,
         .vote = vote,
         .ca = ca,
+        .kubeconfig = kubeconfig,
         .joined = joined,
 };
 

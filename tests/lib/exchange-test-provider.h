@@ -14,6 +14,8 @@
 
 #define EXCHANGE_TEST_ENDPOINT "192.0.2.240:9000"
 extern const char exchange_test_ca_pem[];
+/* What the test provider hands out as the admin kubeconfig (a stand-in, not a credential). */
+extern const char exchange_test_kubeconfig[];
 extern const char exchange_test_ca_hash[]; /* "sha256:…" of the test CA's public key, as kubeadm computes it */
 
 typedef struct ExchangeTestProvider {
@@ -27,8 +29,8 @@ typedef struct ExchangeTestProvider {
         const char *phase;
 
         char voted_for[EXCHANGE_NODE_MAX + 1];
-        unsigned n_join, n_vote, n_ca, n_joined, n_joined_ok; /* operations seen */
-        char last_token[24];                                  /* the token handed out last */
+        unsigned n_join, n_vote, n_ca, n_joined, n_joined_ok, n_kubeconfig; /* operations seen */
+        char last_token[24];                                                /* the token handed out last */
 
         struct TestCall *calls; /* delayed or held */
 } ExchangeTestProvider;

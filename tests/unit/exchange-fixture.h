@@ -40,6 +40,7 @@ typedef struct Outcome {
         char certificate_key[65];
         char server[EXCHANGE_NODE_MAX + 1];
         bool granted;
+        char kubeconfig[8192];
 } Outcome;
 
 static inline uint64_t now_usec(void)
@@ -133,6 +134,8 @@ static inline void on_outcome(void *userdata, int error, const ExchangeAnswer *a
                 snprintf(o->token, sizeof o->token, "%s", a->join.token);
         if (a->join.certificate_key)
                 snprintf(o->certificate_key, sizeof o->certificate_key, "%s", a->join.certificate_key);
+        if (a->kubeconfig)
+                snprintf(o->kubeconfig, sizeof o->kubeconfig, "%s", a->kubeconfig);
 }
 
 /* One request with client c to port; returns the error. */

@@ -117,6 +117,18 @@ static void split__join__material_through_the_link(void **state)
         assert_int_equal(strlen(o.certificate_key), 64);
 }
 
+/* admin.conf's size: the sealed answer (twice the plaintext in hex) is one datagram of the link. */
+static void split__kubeconfig__sealed_through_the_link(void **state)
+{
+        Split *s = *state;
+        Outcome o = {};
+
+        assert_true(strlen(exchange_test_kubeconfig) > 5000);
+        assert_int_equal(ask(&s->f, s->f.client, s->port, (ExchangeQuery){.op = EXCHANGE_OP_KUBECONFIG}, &o), 0);
+        assert_string_equal(o.kubeconfig, exchange_test_kubeconfig);
+        assert_int_equal(s->f.provider->n_kubeconfig, 1);
+}
+
 static void on_status(void *userdata, int error, const ExchangeStatus *st)
 {
         Outcome *o = userdata;
@@ -365,6 +377,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         const struct CMUnitTest tests[] = {
                 T(split__join__material_through_the_link),
+                T(split__kubeconfig__sealed_through_the_link),
                 T(split__status__answered_by_the_back),
                 T(split__wrong_secret__403_from_the_back_and_counted),
                 T(split__client_gone__call_abandoned_at_the_root),

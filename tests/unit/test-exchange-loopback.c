@@ -40,6 +40,10 @@ static void exchange__every_operation__answered(void **state)
                          0);
         assert_int_equal(f->provider->n_joined, 1);
         assert_int_equal(f->provider->n_joined_ok, 0);
+        /* piagent kubeconfig: the admin kubeconfig, sealed like join material. */
+        assert_int_equal(ask(f, f->client, f->port, (ExchangeQuery){.op = EXCHANGE_OP_KUBECONFIG}, &o), 0);
+        assert_string_equal(o.kubeconfig, exchange_test_kubeconfig);
+        assert_int_equal(f->provider->n_kubeconfig, 1);
 }
 
 static void on_status(void *userdata, int error, const ExchangeStatus *st)
@@ -232,7 +236,8 @@ static void exchange__client_with_other_secret__eacces_and_nothing_handed_out(vo
         assert_int_equal(exchange_client_new(f->event, OTHER, "worker-x", NULL, &stranger), 0);
         assert_int_equal(ask(f, stranger, f->port, JOIN_WORKER, &o), -EACCES);
         assert_int_equal(ask(f, stranger, f->port, (ExchangeQuery){.op = EXCHANGE_OP_CA}, &o), -EACCES);
-        assert_int_equal(f->provider->n_join + f->provider->n_ca, 0);
+        assert_int_equal(ask(f, stranger, f->port, (ExchangeQuery){.op = EXCHANGE_OP_KUBECONFIG}, &o), -EACCES);
+        assert_int_equal(f->provider->n_join + f->provider->n_ca + f->provider->n_kubeconfig, 0);
         exchange_client_free(stranger);
         assert_serving(f);
 }

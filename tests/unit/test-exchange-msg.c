@@ -317,8 +317,9 @@ static void exchange_answer_json__every_operation__round_trip(void **state)
                 {.op = EXCHANGE_OP_VOTE, .server = "m2", .granted = false, .refusal = "cluster-exists"},
                 {.op = EXCHANGE_OP_CA, .server = "m3", .ca = CAPEM},
                 {.op = EXCHANGE_OP_JOINED, .server = "m3"},
+                {.op = EXCHANGE_OP_KUBECONFIG, .server = "m3", .kubeconfig = "apiVersion: v1\nkind: Config\n"},
         };
-        const ExchangeRole roles[] = {EXCHANGE_ROLE_WORKER, EXCHANGE_ROLE_CONTROL_PLANE, 0, 0, 0, 0, 0};
+        const ExchangeRole roles[] = {EXCHANGE_ROLE_WORKER, EXCHANGE_ROLE_CONTROL_PLANE, 0, 0, 0, 0, 0, 0};
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 const ExchangeAnswer *in = &cases[i];
@@ -336,6 +337,7 @@ static void exchange_answer_json__every_operation__round_trip(void **state)
                 assert_true(streq_ptr(out.join.token, in->join.token));
                 assert_true(streq_ptr(out.join.ca_cert_hash, in->join.ca_cert_hash));
                 assert_true(streq_ptr(out.join.certificate_key, in->join.certificate_key));
+                assert_true(streq_ptr(out.kubeconfig, in->kubeconfig));
                 /* An answer to one operation is no answer to another. */
                 assert_int_equal(exchange_answer_from_json(s, strlen(s), (in->op + 1) % _EXCHANGE_OP_MAX, roles[i],
                                                            &(ExchangeAnswer){}),
@@ -361,6 +363,10 @@ static void exchange_answer_from_json__foreign_fields__einval(void **state)
                  "{\"v\":1,\"op\":\"vote\",\"server\":\"m\",\"granted\":false,\"refusal\":\"a b\"}"},
                 {EXCHANGE_OP_JOINED, 0, "{\"v\":1,\"op\":\"joined\",\"server\":\"m\",\"granted\":true}"},
                 {EXCHANGE_OP_CA, 0, "{\"v\":1,\"op\":\"ca\",\"server\":\"m\",\"ca\":\"not a pem\"}"},
+                {EXCHANGE_OP_KUBECONFIG, 0, "{\"v\":1,\"op\":\"kubeconfig\",\"server\":\"m\",\"kubeconfig\":\"junk\"}"},
+                {EXCHANGE_OP_KUBECONFIG, 0, "{\"v\":1,\"op\":\"kubeconfig\",\"server\":\"m\"}"},
+                {EXCHANGE_OP_KUBECONFIG, 0,
+                 "{\"v\":1,\"op\":\"kubeconfig\",\"server\":\"m\",\"kubeconfig\":\"apiVersion: v1\\n\",\"ca\":\"x\"}"},
                 {EXCHANGE_OP_CA, 0, "{\"v\":1,\"op\":\"ca\",\"server\":\"bad server\",\"ca\":\"" CAPEM "\"}"},
                 {EXCHANGE_OP_JOIN, EXCHANGE_ROLE_WORKER,
                  "{\"v\":1,\"op\":\"join\",\"server\":\"m\",\"endpoint\":\"h:1\",\"token\":\"" TOKEN
