@@ -166,7 +166,11 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* avahi gives absolute gettimeofday() times; sd-event runs on CLOCK_MONOTONIC, which wall-clock steps (a Pi has
- * no RTC; NTP sets the time late) do not disturb. Convert at arming time. */
+ * no RTC; NTP sets the time late) do not disturb. Convert at arming time.
+ *
+ * A time that has come already (avahi's D-Bus glue asks for one after every message it reads, to dispatch the
+ * next: a browser's creation brings a dozen) is set in the past: the loop then runs it in the same turn. Set to
+ * "now" with the source's 1 ms accuracy, each cost the process a sleep and a wakeup. */
 static void timeout_update(AvahiTimeout *t, const struct timeval *tv)
 {
         struct timeval now;
@@ -178,10 +182,14 @@ static void timeout_update(AvahiTimeout *t, const struct timeval *tv)
                 return;
         }
         gettimeofday(&now, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &mono);
         delay = ((int64_t)tv->tv_sec - now.tv_sec) * 1000000 + ((int64_t)tv->tv_usec - now.tv_usec);
-        (void)sd_event_source_set_time(t->source, (uint64_t)mono.tv_sec * 1000000 + (uint64_t)mono.tv_nsec / 1000 +
-                                                          (uint64_t)MAX(delay, (int64_t)0));
+        if (delay <= 0)
+                (void)sd_event_source_set_time(t->source, 1);
+        else {
+                clock_gettime(CLOCK_MONOTONIC, &mono);
+                (void)sd_event_source_set_time(t->source, (uint64_t)mono.tv_sec * 1000000 +
+                                                                  (uint64_t)mono.tv_nsec / 1000 + (uint64_t)delay);
+        }
         (void)sd_event_source_set_enabled(t->source, SD_EVENT_ONESHOT);
 }
 
