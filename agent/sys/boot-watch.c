@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <unistd.h>
 
 #include "boot-watch.h"
 #include "log.h"
 
 #define BOOT_WATCH_SETTLE_USEC  (200 * 1000ULL)       /* let an editor finish writing */
-#define BOOT_WATCH_RECHECK_USEC (10 * 1000 * 1000ULL) /* fallback poll */
+#define BOOT_WATCH_RECHECK_USEC (10 * 1000 * 1000ULL) /* while the directory cannot be watched */
+#define MOUNTINFO               "/proc/self/mountinfo"
 
 struct BootWatch {
         sd_event *event;
         char *dir;
         sd_event_source *inotify;
+        sd_event_source *mounts;
         sd_event_source *settle;
         sd_event_source *recheck;
         BootWatchFunc cb;
@@ -43,24 +48,20 @@ static int schedule_settle(BootWatch *w)
         return sd_event_add_time(w->event, &w->settle, CLOCK_MONOTONIC, now + BOOT_WATCH_SETTLE_USEC, 0, on_settled, w);
 }
 
-static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+/* The periodic re-check runs only while the directory cannot be watched (it does not exist yet); once watched,
+ * inotify and the mount table say everything and nothing wakes the agent. */
+static void recheck_while_unwatched(BootWatch *w)
 {
-        BootWatch *w = userdata;
         int r;
 
-        if (ev->mask & IN_IGNORED) {
-                /* The directory went away (unmounted?): the periodic re-check re-arms the watch. */
-                w->inotify = sd_event_source_unref(w->inotify);
-                return 0;
-        }
-        if (ev->len > 0 && !streq(ev->name, "role.txt") && !streq(ev->name, "cluster.txt"))
-                return 0;
-
-        r = schedule_settle(w);
+        r = sd_event_source_set_time_relative(w->recheck, BOOT_WATCH_RECHECK_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->recheck, w->inotify ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
         if (r < 0)
-                log_warning_errno(r, "Failed to schedule a re-read of the boot files, ignoring: %m");
-        return 0;
+                log_warning_errno(r, "Failed to arm the boot file re-check, ignoring: %m");
 }
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata);
 
 static void try_watch(BootWatch *w)
 {
@@ -73,23 +74,75 @@ static void try_watch(BootWatch *w)
                                          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR,
                                  on_inotify, w);
         if (r < 0)
-                log_debug_errno(r, "Cannot watch %s yet, will poll: %m", w->dir);
+                log_debug_errno(r, "Cannot watch %s yet, checking again every %llu s: %m", w->dir,
+                                BOOT_WATCH_RECHECK_USEC / 1000000);
+}
+
+/* The watch is gone or may point at the wrong file system: watch afresh and read the files again soon. */
+static void rewatch(BootWatch *w)
+{
+        int r;
+
+        w->inotify = sd_event_source_disable_unref(w->inotify);
+        try_watch(w);
+        recheck_while_unwatched(w);
+        r = schedule_settle(w);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule a re-read of the boot files, ignoring: %m");
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+        BootWatch *w = userdata;
+        int r;
+
+        if (ev->mask & IN_IGNORED) {
+                /* The directory went away (deleted, or its file system unmounted). */
+                rewatch(w);
+                return 0;
+        }
+        if (ev->len > 0 && !streq(ev->name, "role.txt") && !streq(ev->name, "cluster.txt"))
+                return 0;
+
+        r = schedule_settle(w);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule a re-read of the boot files, ignoring: %m");
+        return 0;
+}
+
+/* Something was mounted or unmounted in this mount namespace. A watch set on the directory before the boot
+ * partition was mounted over it would see the empty directory underneath, never the partition's files. */
+static int on_mounts(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        rewatch(userdata);
+        return 0;
 }
 
 static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
 {
         BootWatch *w = userdata;
-        int r;
 
         try_watch(w);
+        recheck_while_unwatched(w);
         w->cb(w->userdata);
-
-        r = sd_event_source_set_time_relative(s, BOOT_WATCH_RECHECK_USEC);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_warning_errno(r, "Failed to re-arm the boot file re-check, ignoring: %m");
         return 0;
+}
+
+static int watch_mounts(BootWatch *w)
+{
+        int fd, r;
+
+        /* The kernel flags the mount table with EPOLLPRI when it changes (util-linux's libmount and systemd
+         * watch it so). */
+        fd = open(MOUNTINFO, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = sd_event_add_io(w->event, &w->mounts, fd, EPOLLPRI, on_mounts, w);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return sd_event_source_set_io_fd_own(w->mounts, true);
 }
 
 int boot_watch_new(sd_event *e, const char *dir, BootWatchFunc cb, void *userdata, BootWatch **ret)
@@ -109,15 +162,24 @@ int boot_watch_new(sd_event *e, const char *dir, BootWatchFunc cb, void *userdat
                 return -ENOMEM;
         }
 
+        r = watch_mounts(w);
+        if (r < 0)
+                log_debug_errno(r, "Cannot watch the mount table (%s), ignoring: %m", MOUNTINFO);
         try_watch(w);
         r = sd_event_add_time_relative(e, &w->recheck, CLOCK_MONOTONIC, BOOT_WATCH_RECHECK_USEC, 0, on_recheck, w);
         if (r < 0) {
                 boot_watch_free(w);
                 return r;
         }
+        recheck_while_unwatched(w);
 
         *ret = w;
         return 0;
+}
+
+bool boot_watch_polling(const BootWatch *w)
+{
+        return !w->inotify;
 }
 
 BootWatch *boot_watch_free(BootWatch *w)
@@ -125,6 +187,7 @@ BootWatch *boot_watch_free(BootWatch *w)
         if (!w)
                 return NULL;
         sd_event_source_disable_unref(w->inotify);
+        sd_event_source_disable_unref(w->mounts);
         sd_event_source_disable_unref(w->settle);
         sd_event_source_disable_unref(w->recheck);
         sd_event_unref(w->event);
