@@ -140,7 +140,8 @@ def main():
                 "kind": kind_of(n), "wakeups": b["voluntary"] - a["voluntary"],
                 "involuntary": b["nonvoluntary"] - a["nonvoluntary"], "timeslices": b["timeslices"] - a["timeslices"],
                 "cpu_s": round(b["cpu_s"] - a["cpu_s"], 3), "pss": b.get("Pss"),
-                "private_dirty": b.get("Private_Dirty"), "rss": b.get("Rss"), "status": status_text(c, n)}
+                "private_dirty": b.get("Private_Dirty"), "uss": b.get("Private_Dirty", 0) + b.get("Private_Clean", 0),
+                "rss": b.get("Rss"), "status": status_text(c, n)}
         per = result["per_node"]
         scale = 300.0 / elapsed
         print(f"\nwakeups per agent in {elapsed:.0f} s (scaled to 5 min: x{scale:.3f}); min / median / max")
@@ -148,11 +149,12 @@ def main():
             xs = [p for p in per.values() if p["kind"] == kind]
             result["per_kind"][kind] = {
                 "nodes": len(xs), "wakeups_5min": [round(p["wakeups"] * scale, 1) for p in xs],
-                "cpu_s": [p["cpu_s"] for p in xs], "pss": [p["pss"] for p in xs]}
+                "cpu_s": [p["cpu_s"] for p in xs], "pss": [p["pss"] for p in xs], "uss": [p["uss"] for p in xs]}
             print(f"  {kind:18} [{len(xs):2}] wakeups {fmt([p['wakeups'] * scale for p in xs], digits=0)}, "
                   f"involuntary {fmt([p['involuntary'] * scale for p in xs], digits=0)}, "
                   f"CPU {fmt([p['cpu_s'] for p in xs], ' s', 3)}, "
                   f"PSS {fmt([p['pss'] / 2**20 for p in xs], ' MiB')}, "
+                  f"USS {fmt([p['uss'] / 2**20 for p in xs], ' MiB')}, "
                   f"private dirty {fmt([p['private_dirty'] / 2**20 for p in xs], ' MiB')}")
 
         names = {}
