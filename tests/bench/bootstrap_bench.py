@@ -133,8 +133,22 @@ def one_run(args, rep):
         t_ready = max(readies.values())
         # Time during which kubeadm (the double) ran somewhere in the cluster: the rest of the wall time is what
         # the agents' protocol itself costs (discovery, endpoint gate, election, announcing, asking, waiting).
-        runs = [r for n in nodes if n.role != "lb" for r in testbed.invocations(c, n)
-                if r.get("command") not in ("version", None)]
+        runs_by = {n.name: [r for r in testbed.invocations(c, n) if r.get("command") not in ("version", None)]
+                   for n in nodes if n.role != "lb"}
+        runs = [r for rs in runs_by.values() for r in rs]
+        # How soon the waiting nodes acted on the initializing master's "ready": from its Phase: ready line to each
+        # other master's and worker's first Phase: joining after it.
+        init = next((name for name, rs in runs_by.items()
+                     if any(r["command"] == "init" and r.get("exit") == 0 for r in rs)), None)
+        reacts = {}
+        if init:
+            t_init_ready = min(t for t, m in lines[init] if m == "Phase: ready")
+            for name in runs_by:
+                if name == init:
+                    continue
+                t = next((t for t, m in lines[name] if m == "Phase: joining" and t >= t_init_ready - 0.05), None)
+                if t is not None:
+                    reacts[name] = t - t_init_ready
         busy = merged_length([(r["t"], r["t"] + r.get("duration_s", 0)) for r in runs if "t" in r], t_last, t_ready)
         by_cmd = {}
         for r in runs:
@@ -148,12 +162,16 @@ def one_run(args, rep):
                   "haproxy": {n.name: haproxy_story(c, n, t_ready + 1) for n in nodes if n.role == "lb"},
                   "agent_cpu_s": {name: s["cpu_s"] for name, s in cpu.items()},
                   "agent_pss": {name: s.get("Pss") for name, s in cpu.items()},
-                  "node_pss": node_pss, "host_mem_used": mem_before - mem_after}
+                  "node_pss": node_pss, "host_mem_used": mem_before - mem_after,
+                  "init_master": init, "act_after_ready": reacts}
         for name, tl in sorted(lines.items()):
             result["per_node"][name] = [(round(t - t_last, 3), m) for t, m in tl]
         log(f"run {rep}: {len(nodes)} nodes, agents started within {result['start_spread']:.2f} s; all ready "
             f"{result['last_start_to_all_ready']:.2f} s after the last start; kubeadm running somewhere for "
             f"{busy:.2f} s of it, the protocol alone {result['protocol']:.2f} s; runs: {result['kubeadm_runs']}")
+        if reacts:
+            log(f"  nodes acting on {init}'s ready (its Phase: ready to their Phase: joining): "
+                f"{fmt(reacts.values(), ' s', 3)} (min / median / max of {len(reacts)})")
         for name, h in result["haproxy"].items():
             log(f"  {name}: HAProxy started {h['starts']}, reloaded {h['reloads']} times (agent applied "
                 f"{h['applied']} files); the master set changed {h['master_set_changes']} times, CA {h['ca']}")
@@ -198,6 +216,10 @@ def main():
         xs = [r[key] for r in results]
         print(f"{what}: min {min(xs):.2f} s, median {statistics.median(xs):.2f} s, max {max(xs):.2f} s "
               f"({len(xs)} runs, {results[0]['nodes']} nodes)")
+    acts = [v for r in results for v in r["act_after_ready"].values()]
+    if acts:
+        print(f"waiting nodes acted on the initializing master's ready after: {fmt(acts, ' s', 3)} "
+              f"(min / median / max, {len(acts)} nodes in all runs)")
     reloads = [h["starts"] + h["reloads"] for r in results for h in r["haproxy"].values()]
     changes = [h["master_set_changes"] + h["ca"] for r in results for h in r["haproxy"].values()]
     print(f"HAProxy starts + reloads per LB: {summary(reloads)}; master set changes + CA per LB: {summary(changes)}")
