@@ -40,6 +40,23 @@ def agent_pid(node):
     raise LookupError(f"{node}: no piagent daemon running")
 
 
+def agent_pids(node):
+    """{what: host PID} of every piagent process in a node that lives on: the daemon ("run") and, on masters with
+    the sandboxed exchange, its worker ("exchange"). Short-lived commands (piagent status) are left out."""
+    out = {}
+    for pid in pids_in(node, "piagent"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) > 1 and argv[1] == b"run":
+            out["run"] = pid
+        elif len(argv) > 2 and argv[1] == b"exchange" and argv[2] == b"worker":
+            out["exchange"] = pid
+    return out
+
+
 def proc_sample(pid):
     """What the process has used since it started: CPU seconds (user + system), context switches summed over its
     threads (voluntary = it went to sleep; each wakeup costs one), timeslices run (schedstat), PSS and private

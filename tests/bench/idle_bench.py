@@ -34,10 +34,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from benchlib import agent_pid, fmt, proc_sample  # noqa: E402
+from benchlib import agent_pid, agent_pids, fmt, proc_sample  # noqa: E402
 from discovery_util import ensure_inotify_instances  # noqa: E402
 from harness import Cluster, NodeSpec, NotYet, log  # noqa: E402
 from scenario_bootstrap import all_ready, specs_for, status_text  # noqa: E402
+
+
+MEM = ("Pss", "Private_Dirty", "Private_Clean", "Rss")
 
 
 def kind_of(n):
@@ -122,26 +125,33 @@ def main():
         cap = subprocess.Popen(["ip", "netns", "exec", c.bridge_ns, sys.executable,
                                 os.path.join(HERE, "mdns_capture.py"), "--iface", "br0",
                                 "--seconds", str(args.window)], stdout=subprocess.PIPE, text=True)
-        pids = {n.name: agent_pid(n) for n in nodes}
-        before = {name: proc_sample(pid) for name, pid in pids.items()}
+        # Every process of the agent: the daemon, and the exchange worker where masters run one.
+        pids = {(n.name, what): pid for n in nodes for what, pid in agent_pids(n).items()}
+        before = {key: proc_sample(pid) for key, pid in pids.items()}
         t0 = time.monotonic()
         log(f"counting for {args.window:.0f} s")
         time.sleep(args.window)
-        after = {name: proc_sample(pid) for name, pid in pids.items()}
+        after = {key: proc_sample(pid) for key, pid in pids.items()}
         elapsed = time.monotonic() - t0
         mdns = json.loads(cap.communicate(timeout=60)[0])
 
         result = {"nodes": len(nodes), "window_s": elapsed, "per_node": {}, "per_kind": {}, "mdns": mdns}
         for n in nodes:
-            a, b = before[n.name], after[n.name]
-            if a["starttime"] != b["starttime"]:
-                raise AssertionError(f"{n}: the agent restarted during the window")
+            keys = [k for k in pids if k[0] == n.name]
+            for k in keys:
+                if before[k]["starttime"] != after[k]["starttime"]:
+                    raise AssertionError(f"{n}: the agent ({k[1]}) restarted during the window")
+
+            def total(field, keys=keys):
+                return sum(after[k].get(field, 0) - (before[k].get(field, 0) if field not in MEM else 0)
+                           for k in keys)
             result["per_node"][n.name] = {
-                "kind": kind_of(n), "wakeups": b["voluntary"] - a["voluntary"],
-                "involuntary": b["nonvoluntary"] - a["nonvoluntary"], "timeslices": b["timeslices"] - a["timeslices"],
-                "cpu_s": round(b["cpu_s"] - a["cpu_s"], 3), "pss": b.get("Pss"),
-                "private_dirty": b.get("Private_Dirty"), "uss": b.get("Private_Dirty", 0) + b.get("Private_Clean", 0),
-                "rss": b.get("Rss"), "status": status_text(c, n)}
+                "kind": kind_of(n), "processes": [k[1] for k in keys], "wakeups": total("voluntary"),
+                "wakeups_by_process": {k[1]: after[k]["voluntary"] - before[k]["voluntary"] for k in keys},
+                "involuntary": total("nonvoluntary"), "timeslices": total("timeslices"),
+                "cpu_s": round(total("cpu_s"), 3), "pss": total("Pss"), "private_dirty": total("Private_Dirty"),
+                "uss": total("Private_Dirty") + total("Private_Clean"), "rss": total("Rss"),
+                "status": status_text(c, n)}
         per = result["per_node"]
         scale = 300.0 / elapsed
         print(f"\nwakeups per agent in {elapsed:.0f} s (scaled to 5 min: x{scale:.3f}); min / median / max")
@@ -156,6 +166,11 @@ def main():
                   f"PSS {fmt([p['pss'] / 2**20 for p in xs], ' MiB')}, "
                   f"USS {fmt([p['uss'] / 2**20 for p in xs], ' MiB')}, "
                   f"private dirty {fmt([p['private_dirty'] / 2**20 for p in xs], ' MiB')}")
+
+        workers = {name: p["wakeups_by_process"]["exchange"] for name, p in per.items()
+                   if "exchange" in p["wakeups_by_process"]}
+        if workers:
+            print(f"  of which the exchange workers (masters' sandboxed HTTP side): {workers}")
 
         names = {}
         for n in nodes:
