@@ -6,6 +6,8 @@
 #include <avahi-client/lookup.h>
 #include <avahi-client/publish.h>
 #include <avahi-common/alternative.h>
+#include <avahi-common/defs.h>
+#include <avahi-common/domain.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 #include <avahi-common/strlst.h>
@@ -60,10 +62,23 @@ typedef struct Mdns {
         unsigned n_resolvers;
 } Mdns;
 
+/* One service seen by the browser: resolved once (SRV, TXT, A), then followed by its TXT record alone. A
+ * resolver subscribes the daemon to the SRV and A records, whose 120 s TTL it then refreshes on the LAN about
+ * every 100 s for as long as the resolver lives (a query and an answer per record, from every node, forever);
+ * the TXT record (what changes: the phase) lives 75 minutes. */
 struct Resolver {
         Mdns *m;
-        AvahiServiceResolver *r;
-        char *name;
+        AvahiServiceResolver *r; /* until the first answer */
+        AvahiRecordBrowser *txt; /* after it */
+        char *name, *type, *domain;
+        AvahiIfIndex iface;
+        AvahiProtocol proto;
+        /* What the resolution gave, reported again with every new TXT record. */
+        char *host;
+        AvahiAddress address;
+        uint16_t port;
+        uint8_t *rdata; /* the TXT record last reported, in wire format */
+        size_t rdata_size;
         Resolver *next;
 };
 
@@ -227,7 +242,13 @@ static Resolver *resolver_free(Resolver *r)
                 return NULL;
         if (r->r)
                 avahi_service_resolver_free(r->r);
+        if (r->txt)
+                avahi_record_browser_free(r->txt);
         free(r->name);
+        free(r->type);
+        free(r->domain);
+        free(r->host);
+        free(r->rdata);
         free(r);
         return NULL;
 }
@@ -258,6 +279,76 @@ static void report_found(Mdns *m, const char *name, const char *host, const Avah
         m->events->found(m->userdata, &s);
 }
 
+static void resolve_again(Resolver *r);
+
+static void on_txt(AvahiRecordBrowser *b, AvahiIfIndex iface, AvahiProtocol proto, AvahiBrowserEvent event,
+                   const char *name, uint16_t clazz, uint16_t type, const void *rdata, size_t size,
+                   AvahiLookupResultFlags flags, void *userdata)
+{
+        Resolver *r = userdata;
+        AvahiStringList *txt = NULL;
+        uint8_t *copy;
+
+        switch (event) {
+        case AVAHI_BROWSER_NEW:
+                /* The record in the cache when the browser starts is the one reported already. */
+                if (size == r->rdata_size && memcmp(rdata, r->rdata, size) == 0)
+                        return;
+                if (avahi_string_list_parse(rdata, size, &txt) < 0 || !(copy = malloc(size ?: 1))) {
+                        log_debug("mDNS: unreadable TXT record for '%s', ignoring", r->name);
+                        avahi_string_list_free(txt);
+                        return;
+                }
+                memcpy(copy, rdata, size);
+                free(r->rdata);
+                r->rdata = copy;
+                r->rdata_size = size;
+                report_found(r->m, r->name, r->host, &r->address, r->port, txt);
+                avahi_string_list_free(txt);
+                return;
+        case AVAHI_BROWSER_FAILURE:
+                resolve_again(r);
+                return;
+        case AVAHI_BROWSER_REMOVE:
+                /* An older TXT record flushed by a newer one, or a goodbye: the browser reports the service's end. */
+        case AVAHI_BROWSER_CACHE_EXHAUSTED:
+        case AVAHI_BROWSER_ALL_FOR_NOW:
+                return;
+        }
+}
+
+/* Resolved: keep what the answer said and follow the TXT record alone. If the daemon cannot, keep the resolver. */
+static void follow_txt(Resolver *r, const char *host, const AvahiAddress *a, uint16_t port, AvahiStringList *txt)
+{
+        char full[AVAHI_DOMAIN_NAME_MAX];
+        size_t size = avahi_string_list_serialize(txt, NULL, 0);
+        uint8_t *rdata = malloc(size ?: 1);
+        char *h = strdup(host);
+
+        if (!rdata || !h || avahi_service_name_join(full, sizeof full, r->name, r->type, r->domain) < 0) {
+                free(rdata);
+                free(h);
+                return;
+        }
+        avahi_string_list_serialize(txt, rdata, size);
+        free(r->rdata);
+        r->rdata = rdata;
+        r->rdata_size = size;
+        free(r->host);
+        r->host = h;
+        r->address = *a;
+        r->port = port;
+        r->txt = avahi_record_browser_new(r->m->client, r->iface, r->proto, full, AVAHI_DNS_CLASS_IN,
+                                          AVAHI_DNS_TYPE_TXT, 0, on_txt, r);
+        if (!r->txt) {
+                log_debug("mDNS: cannot follow the TXT record of '%s' (%s), keeping its resolver", r->name,
+                          client_error(r->m));
+                return;
+        }
+        avahi_service_resolver_free(r->r);
+        r->r = NULL;
+}
+
 static void on_resolve(AvahiServiceResolver *ar, AvahiIfIndex iface, AvahiProtocol proto, AvahiResolverEvent event,
                        const char *name, const char *type, const char *domain, const char *host, const AvahiAddress *a,
                        uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags, void *userdata)
@@ -268,6 +359,8 @@ static void on_resolve(AvahiServiceResolver *ar, AvahiIfIndex iface, AvahiProtoc
         switch (event) {
         case AVAHI_RESOLVER_FOUND:
                 report_found(m, name, host, a, port, txt);
+                if (a && a->proto == AVAHI_PROTO_INET && host)
+                        follow_txt(r, host, a, port, txt); /* may free the resolver: nothing after this */
                 break;
         case AVAHI_RESOLVER_FAILURE:
                 /* The resolver keeps looking: a later answer still arrives as FOUND. */
@@ -287,6 +380,23 @@ static Resolver *resolver_find(Mdns *m, const char *name, Resolver ***ret_prev)
         return NULL;
 }
 
+static int resolve(Resolver *r)
+{
+        r->r = avahi_service_resolver_new(r->m->client, r->iface, r->proto, r->name, r->type, r->domain,
+                                          AVAHI_PROTO_INET, 0, on_resolve, r);
+        return r->r ? 0 : -EIO;
+}
+
+/* The TXT record cannot be followed any more: resolve the service again (its answer follows the TXT again). */
+static void resolve_again(Resolver *r)
+{
+        if (r->txt)
+                avahi_record_browser_free(r->txt);
+        r->txt = NULL;
+        if (!r->r && resolve(r) < 0)
+                log_debug("mDNS: failed to resolve '%s' again: %s", r->name, client_error(r->m));
+}
+
 static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, const char *name, const char *type,
                            const char *domain)
 {
@@ -299,14 +409,14 @@ static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, con
                 return;
         }
         r = calloc(1, sizeof *r);
-        if (!r || !(r->name = strdup(name))) {
-                free(r);
+        if (!r || !(r->name = strdup(name)) || !(r->type = strdup(type)) || !(r->domain = strdup(domain))) {
+                resolver_free(r);
                 return;
         }
         r->m = m;
-        r->r = avahi_service_resolver_new(m->client, iface, proto, name, type, domain, AVAHI_PROTO_INET, 0, on_resolve,
-                                          r);
-        if (!r->r) {
+        r->iface = iface;
+        r->proto = proto;
+        if (resolve(r) < 0) {
                 log_debug("mDNS: failed to resolve '%s': %s", name, client_error(m));
                 resolver_free(r);
                 return;
