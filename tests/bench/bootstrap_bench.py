@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from benchlib import agent_pid, fmt, proc_sample, summary  # noqa: E402
+from benchlib import agent_pid, cgroup_cpu_s, fmt, proc_sample, status_doc, summary  # noqa: E402
 from discovery_util import ensure_inotify_instances  # noqa: E402
 from harness import Cluster, NotYet, log  # noqa: E402
 from scenario_bootstrap import specs_for, status_text  # noqa: E402
@@ -100,18 +100,25 @@ def haproxy_story(c, lb, t_end):
             "ca": ca}
 
 
+def is_ready(c, n):
+    try:
+        return status_doc(n)["self"]["phase"] == "ready"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def wait_all_ready(c, nodes, timeout):
-    """Polls only the nodes not ready yet, once a second (fifty nodes polled ten times a second would cost the
-    machine more than the agents do)."""
+    """Polls the nodes not ready yet, through their status sockets from the host (starting a process in each of
+    fifty nodes once a second would cost the machine more than the agents do)."""
     pending = list(nodes)
     deadline = time.monotonic() + timeout
     while pending:
-        pending = [n for n in pending if ": ready" not in status_text(c, n)]
+        pending = [n for n in pending if not is_ready(c, n)]
         if not pending:
             break
         if time.monotonic() > deadline:
             raise NotYet("not ready: " + ", ".join(f"{n}: {status_text(c, n)}" for n in pending[:8]))
-        time.sleep(1.0)
+        time.sleep(0.5)
 
 
 def one_run(args, rep):
@@ -125,6 +132,7 @@ def one_run(args, rep):
         wait_all_ready(c, nodes, args.timeout)
         cpu = {n.name: proc_sample(agent_pid(n)) for n in nodes}
         node_pss = {n.name: c.memory(n) for n in nodes}
+        node_cpu = {n.name: cgroup_cpu_s(n) for n in nodes}
         mem_after = meminfo_available()
         lines = {n.name: timeline(c, n) for n in nodes}
         starts = {name: next((t for t, m in tl if m.startswith("Phase: ")), None) for name, tl in lines.items()}
@@ -150,9 +158,12 @@ def one_run(args, rep):
                 if t is not None:
                     reacts[name] = t - t_init_ready
         busy = merged_length([(r["t"], r["t"] + r.get("duration_s", 0)) for r in runs if "t" in r], t_last, t_ready)
-        by_cmd = {}
+        by_cmd, failed = {}, {}
         for r in runs:
             by_cmd.setdefault(r["command"], []).append(r.get("duration_s", 0))
+            if r.get("exit") not in (0, None):
+                why = str(r.get("error") or r.get("exit"))[:120]
+                failed[f"{r['command']}: {why}"] = failed.get(f"{r['command']}: {why}", 0) + 1
         result = {"nodes": len(nodes), "last_start_to_all_ready": t_ready - t_last,
                   "kubeadm_busy": busy, "protocol": t_ready - t_last - busy,
                   "kubeadm_runs": {k: {"n": len(v), "max_s": max(v), "sum_s": round(sum(v), 2)}
@@ -162,13 +173,16 @@ def one_run(args, rep):
                   "haproxy": {n.name: haproxy_story(c, n, t_ready + 1) for n in nodes if n.role == "lb"},
                   "agent_cpu_s": {name: s["cpu_s"] for name, s in cpu.items()},
                   "agent_pss": {name: s.get("Pss") for name, s in cpu.items()},
+                  "node_cpu_s": node_cpu,
                   "node_pss": node_pss, "host_mem_used": mem_before - mem_after,
-                  "init_master": init, "act_after_ready": reacts}
+                  "init_master": init, "act_after_ready": reacts, "kubeadm_failures": failed}
         for name, tl in sorted(lines.items()):
             result["per_node"][name] = [(round(t - t_last, 3), m) for t, m in tl]
         log(f"run {rep}: {len(nodes)} nodes, agents started within {result['start_spread']:.2f} s; all ready "
             f"{result['last_start_to_all_ready']:.2f} s after the last start; kubeadm running somewhere for "
             f"{busy:.2f} s of it, the protocol alone {result['protocol']:.2f} s; runs: {result['kubeadm_runs']}")
+        if failed:
+            log(f"  kubeadm runs that failed: {failed}")
         if reacts:
             log(f"  nodes acting on {init}'s ready (its Phase: ready to their Phase: joining): "
                 f"{fmt(reacts.values(), ' s', 3)} (min / median / max of {len(reacts)})")
@@ -179,7 +193,8 @@ def one_run(args, rep):
             names = [n.name for n in nodes if n.role == role]
             log(f"  {role}: agent CPU {fmt([result['agent_cpu_s'][x] for x in names], ' s', 3)}, "
                 f"agent PSS {fmt([result['agent_pss'][x] / 2**20 for x in names], ' MiB')}, "
-                f"node PSS {fmt([node_pss[x] / 2**20 for x in names], ' MiB', 0)} (min / median / max)")
+                f"node PSS {fmt([node_pss[x] / 2**20 for x in names], ' MiB', 0)}, node CPU from boot "
+                f"{fmt([node_cpu[x] or 0 for x in names], ' s', 1)} (min / median / max)")
         log(f"  host memory in use by the bed: {result['host_mem_used'] / 2**30:.2f} GiB")
         if args.verbose or rep == 0:
             for name, tl in result["per_node"].items():

@@ -491,9 +491,9 @@ class Cluster:
         log(f"node {node.name}: role {node.role or '-'}, {node.addr}, mac {node.mac}, "
             f"nspawn pid {node.proc.pid}")
 
-    def _find_leader(self, node):
-        """The container's init: a descendant of our nspawn that is PID 1 in
-        its own PID namespace."""
+    @staticmethod
+    def _process_parents():
+        """{pid: parent pid} of every process on the host (one pass over /proc)."""
         parent = {}
         for d in os.listdir("/proc"):
             if not d.isdigit():
@@ -504,6 +504,14 @@ class Cluster:
                 parent[int(d)] = int(stat[stat.rindex(")") + 2:].split()[1])
             except (OSError, ValueError):
                 continue
+        return parent
+
+    def _find_leader(self, node, parent=None):
+        """The container's init: a descendant of our nspawn that is PID 1 in
+        its own PID namespace. parent: a _process_parents() map to reuse (one
+        scan of /proc for many nodes instead of one each)."""
+        if parent is None:
+            parent = self._process_parents()
         root = node.proc.pid
         for pid in parent:
             p, depth = pid, 0
@@ -535,11 +543,12 @@ class Cluster:
         deadline = time.monotonic() + (timeout or self.boot_timeout)
         pending = list(nodes)
         while pending:
+            parent = self._process_parents() if any(n.leader is None for n in pending) else None
             for node in list(pending):
                 if node.proc.poll() is not None:
                     raise RuntimeError(f"node {node.name}: systemd-nspawn exited with {node.proc.returncode}:\n"
                                        + self._console_tail(node))
-                if node.leader is None and self._find_leader(node) is None:
+                if node.leader is None and self._find_leader(node, parent) is None:
                     continue
                 try:
                     p = self.exec(node, ["systemctl", "is-system-running"], check=False, timeout=10)
@@ -560,7 +569,9 @@ class Cluster:
                 raise WaitTimeout(f"nodes not booted within {timeout or self.boot_timeout:.0f} s: "
                                   + ", ".join(n.name for n in pending))
             if pending:
-                time.sleep(0.1)
+                # Each pass asks every pending node (nsenter + systemctl): with many nodes booting on few cores,
+                # asking more often only slows their boot down.
+                time.sleep(min(2.0, 0.1 + 0.02 * len(pending)))
 
     def _console_tail(self, node, lines=30):
         try:
