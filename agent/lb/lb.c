@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <stdio.h>
 
+#include "addr-watch.h"
 #include "fileio.h"
 #include "lb.h"
 #include "log.h"
@@ -14,7 +14,6 @@
 #define LB_CHECK_TIMEOUT   (20 * 1000 * 1000ULL)
 #define LB_CHECK_RETRY     (5 * 1000 * 1000ULL)
 #define LB_CHECK_RETRY_MAX (60 * 1000 * 1000ULL)
-#define LB_VIP_POLL_USEC   (500 * 1000ULL)
 #define LB_PROBLEM_MAX     512
 
 const LbPaths lb_default_paths = {
@@ -56,7 +55,7 @@ struct Lb {
         char interface[IF_NAMESIZE];
         struct in_addr vip;
         bool holds_vip;
-        sd_event_source *vip_timer;
+        AddrWatch *vip_watch; /* the kernel tells when keepalived adds or removes the VIP */
         Spawn *checker;
         sd_event_source *retry_timer; /* runs the pipeline again after a check that gave no verdict */
         uint64_t retry_first;
@@ -105,36 +104,33 @@ bool lb_holds_vip(const Lb *lb)
         return lb->holds_vip;
 }
 
-static bool vip_present(const Lb *lb)
-{
-        struct ifaddrs *ifa = NULL;
-        bool found = false;
-
-        if (getifaddrs(&ifa) < 0)
-                return lb->holds_vip;
-        for (struct ifaddrs *i = ifa; i && !found; i = i->ifa_next)
-                if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-                    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == lb->vip.s_addr && lb->vip.s_addr != 0)
-                        found = true;
-        freeifaddrs(ifa);
-        return found;
-}
-
-static int on_vip_poll(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_vip(bool present, void *userdata)
 {
         Lb *lb = userdata;
-        bool now = vip_present(lb);
+        char a[INET_ADDRSTRLEN];
 
-        if (now != lb->holds_vip) {
-                char a[INET_ADDRSTRLEN];
-                lb->holds_vip = now;
-                log_notice("%s the virtual IP %s", now ? "This LB now holds" : "This LB no longer holds",
-                           inet_ntop(AF_INET, &lb->vip, a, sizeof a));
-                notify_changed(lb);
-        }
-        (void)sd_event_source_set_time_relative(s, LB_VIP_POLL_USEC);
-        (void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        return 0;
+        if (present == lb->holds_vip)
+                return;
+        lb->holds_vip = present;
+        log_notice("%s the virtual IP %s", present ? "This LB now holds" : "This LB no longer holds",
+                   inet_ntop(AF_INET, &lb->vip, a, sizeof a));
+        notify_changed(lb);
+}
+
+/* Watches the VIP from the first inputs on, and again when cluster.txt names another one. */
+static void watch_vip(Lb *lb, struct in_addr vip)
+{
+        int r;
+
+        if (lb->vip_watch && vip.s_addr == lb->vip.s_addr)
+                return;
+        lb->vip_watch = addr_watch_free(lb->vip_watch);
+        lb->vip = vip;
+        on_vip(false, lb);
+        r = addr_watch_new(lb->event, vip, on_vip, lb, &lb->vip_watch);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch the addresses of this node, so whether it holds the virtual IP "
+                                     "stays unknown: %m");
 }
 
 /* The file is in place and systemd applied it. */
@@ -474,7 +470,7 @@ int lb_update(Lb *lb, const LbInputs *in)
         set_want(&lb->files[LB_FILE_KEEPALIVED], k);
         set_want(&lb->files[LB_FILE_HAPROXY], h);
         set_want(&lb->files[LB_FILE_DROPIN], d);
-        lb->vip = in->config->vip.addr;
+        watch_vip(lb, in->config->vip.addr);
         snprintf(lb->interface, sizeof lb->interface, "%s", in->interface);
 
         if (changed)
@@ -486,7 +482,6 @@ int lb_new(sd_event *e, const LbOps *ops, void *ops_userdata, const LbPaths *pat
            void *changed_userdata, Lb **ret)
 {
         Lb *lb = calloc(1, sizeof *lb);
-        int r;
 
         if (!lb)
                 return -ENOMEM;
@@ -509,11 +504,6 @@ int lb_new(sd_event *e, const LbOps *ops, void *ops_userdata, const LbPaths *pat
                                                  .checker = paths->keepalived_bin,
                                                  .check_flag = "-t"};
 
-        r = sd_event_add_time_relative(e, &lb->vip_timer, CLOCK_MONOTONIC, LB_VIP_POLL_USEC, 0, on_vip_poll, lb);
-        if (r < 0) {
-                lb_free(lb);
-                return r;
-        }
         *ret = lb;
         return 0;
 }
@@ -524,7 +514,7 @@ Lb *lb_free(Lb *lb)
                 return NULL;
         spawn_cancel(lb->checker);
         sd_event_source_disable_unref(lb->retry_timer);
-        sd_event_source_disable_unref(lb->vip_timer);
+        addr_watch_free(lb->vip_watch);
         for (size_t i = 0; i < _LB_FILE_MAX; i++) {
                 free(lb->files[i].want);
                 free(lb->files[i].inflight);

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -389,6 +390,51 @@ static void lb_update__hostile_interface__einval_reported(void **state)
         config_unref(c);
 }
 
+/* keepalived adds and removes the VIP; the LB learns it from the kernel (a private network namespace; root only). */
+static void lb_holds_vip__vip_added_and_removed__reported_without_polling(void **state)
+{
+        Fake f = {.fail_unit = -1};
+        Config *c = config();
+        Lb *lb = NULL;
+        uint64_t before, after;
+
+        if (unshare(CLONE_NEWNET) < 0 || system("ip link set lo up") != 0) {
+                config_unref(c);
+                skip();
+                return;
+        }
+        assert_int_equal(sd_event_new(&f.event), 0);
+        assert_int_equal(lb_new(f.event, &fake_ops, &f, &paths, on_changed, &f, &lb), 0);
+        LbInputs in = inputs(c, NULL, 0, NULL, 0);
+        assert_int_equal(lb_update(lb, &in), 0);
+        settle(&f, lb, 1);
+        assert_false(lb_holds_vip(lb));
+
+        unsigned changed = f.changed;
+        assert_int_equal(system("ip -4 addr add 10.77.0.240/32 scope link dev lo"), 0);
+        settle(&f, lb, changed + 1);
+        assert_true(lb_holds_vip(lb));
+
+        /* Nothing polls: with nothing changing, the loop sleeps through 1.2 s in one iteration. */
+        uint64_t now, deadline;
+        assert_int_equal(sd_event_get_iteration(f.event, &before), 0);
+        assert_true(sd_event_now(f.event, CLOCK_MONOTONIC, &now) >= 0);
+        for (deadline = now + 1200 * 1000; now < deadline;
+             assert_true(sd_event_now(f.event, CLOCK_MONOTONIC, &now) >= 0))
+                assert_true(sd_event_run(f.event, deadline - now) >= 0);
+        assert_int_equal(sd_event_get_iteration(f.event, &after), 0);
+        assert_true(after - before <= 1);
+
+        changed = f.changed;
+        assert_int_equal(system("ip -4 addr del 10.77.0.240/32 dev lo"), 0);
+        settle(&f, lb, changed + 1);
+        assert_false(lb_holds_vip(lb));
+
+        lb_free(lb);
+        sd_event_unref(f.event);
+        config_unref(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -404,6 +450,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(lb_update__daemon_reload_fails__keepalived_waits_then_retried, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(lb_update__hostile_interface__einval_reported, setup, teardown),
+                cmocka_unit_test_setup_teardown(lb_holds_vip__vip_added_and_removed__reported_without_polling, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
