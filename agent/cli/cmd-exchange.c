@@ -30,7 +30,7 @@ typedef struct Args {
 
 static void help(void)
 {
-        printf("Usage: piagent exchange request ADDRESS join|vote|ca|joined [OPTIONS]\n"
+        printf("Usage: piagent exchange request ADDRESS join|vote|ca|joined|ready [OPTIONS]\n"
                "       piagent exchange status ADDRESS [OPTIONS]\n"
                "       piagent exchange worker [--socket PATH]\n"
                "\n"
@@ -174,6 +174,9 @@ static void on_answer(void *userdata, int error, const ExchangeAnswer *answer)
         case EXCHANGE_OP_KUBECONFIG:
                 print_secret("kubeconfig", answer->kubeconfig, o->args->show_secrets);
                 break;
+        case EXCHANGE_OP_READY:
+                printf("ready: yes\n");
+                break;
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:
                 break;
@@ -223,7 +226,7 @@ static int request(Args *a, const char *address, const char *op)
         if (op) {
                 a->query.op = exchange_op_from_string(op);
                 if (a->query.op < 0)
-                        return log_error_errno(-EINVAL, "Unknown operation '%s': join, vote, ca or joined", op);
+                        return log_error_errno(-EINVAL, "Unknown operation '%s': join, vote, ca, joined or ready", op);
                 if (a->query.role == EXCHANGE_ROLE_NONE &&
                     (a->query.op == EXCHANGE_OP_JOIN || a->query.op == EXCHANGE_OP_JOINED))
                         a->query.role = EXCHANGE_ROLE_WORKER;

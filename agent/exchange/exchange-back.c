@@ -230,6 +230,12 @@ void exchange_call_return_ok(ExchangeCall *call)
                 call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_JOINED});
 }
 
+void exchange_call_return_ready(ExchangeCall *call)
+{
+        if (call_expects(call, EXCHANGE_OP_READY))
+                call_seal(call, &(ExchangeAnswer){.op = EXCHANGE_OP_READY});
+}
+
 static int call_new(ExchangeBack *h, const ExchangeRequest *req, const char *peer, ExchangeRespond respond,
                     void *userdata, ExchangeCall **ret)
 {
@@ -293,6 +299,9 @@ static ExchangeCall *dispatch(ExchangeBack *h, ExchangeCall *call, uint64_t now)
                         exchange_call_return_ok(call);
                         r = 0;
                 }
+                break;
+        case EXCHANGE_OP_READY:
+                r = p->ready ? p->ready(h->userdata, call, req->node) : -EOPNOTSUPP;
                 break;
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:

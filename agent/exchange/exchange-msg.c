@@ -454,6 +454,7 @@ int exchange_answer_to_json(const ExchangeAnswer *a, ExchangeRole role, char **r
                 ok = ok && add_string(o, "kubeconfig", a->kubeconfig);
                 break;
         case EXCHANGE_OP_JOINED:
+        case EXCHANGE_OP_READY:
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:
                 break;
@@ -530,6 +531,7 @@ int exchange_answer_from_json(const char *text, size_t size, ExchangeOp op, Exch
                             : 0;
                 break;
         case EXCHANGE_OP_JOINED:
+        case EXCHANGE_OP_READY:
                 r = 0;
                 break;
         case _EXCHANGE_OP_MAX:

@@ -14,6 +14,7 @@ static const char *const op_names[_EXCHANGE_OP_MAX] = {
         [EXCHANGE_OP_CA] = "ca",
         [EXCHANGE_OP_JOINED] = "joined",
         [EXCHANGE_OP_KUBECONFIG] = "kubeconfig",
+        [EXCHANGE_OP_READY] = "ready",
 };
 
 static const char *const role_names[_EXCHANGE_ROLE_MAX] = {
@@ -101,6 +102,7 @@ int exchange_request_check(const ExchangeRequest *req)
         case EXCHANGE_OP_VOTE:
         case EXCHANGE_OP_CA:
         case EXCHANGE_OP_KUBECONFIG:
+        case EXCHANGE_OP_READY:
                 return !role_set && !result_set ? 0 : -EINVAL;
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:

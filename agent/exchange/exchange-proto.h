@@ -31,6 +31,7 @@ typedef enum ExchangeOp {
         EXCHANGE_OP_CA,         /* the cluster CA certificate */
         EXCHANGE_OP_JOINED,     /* the requester reports the result of its join; releases its ticket */
         EXCHANGE_OP_KUBECONFIG, /* the cluster's admin kubeconfig (piagent kubeconfig), from a ready master */
+        EXCHANGE_OP_READY,      /* answered once the server is ready (a node waiting for it is told at once) */
         _EXCHANGE_OP_MAX,
         _EXCHANGE_OP_INVALID = -EINVAL,
 } ExchangeOp;

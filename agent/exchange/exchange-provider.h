@@ -52,6 +52,12 @@ typedef struct ExchangeProvider {
         /* The cluster's admin kubeconfig (a credential for cluster-admin: only for requesters that proved the
          * cluster secret, as every operation's). Complete with exchange_call_return_kubeconfig(). */
         int (*kubeconfig)(void *userdata, ExchangeCall *call);
+
+        /* node waits for this server to be ready (to hand out join material): complete with
+         * exchange_call_return_ready() once it is, at once if it is already; or with -EAGAIN when it has waited
+         * long enough (the client asks again). A call still waiting when the connection's deadline comes is
+         * abandoned by the server (503), like any other. */
+        int (*ready)(void *userdata, ExchangeCall *call, const char *node);
 } ExchangeProvider;
 
 void exchange_call_return_join(ExchangeCall *call, const ExchangeJoinMaterial *m);
@@ -59,6 +65,7 @@ void exchange_call_return_vote(ExchangeCall *call, bool granted, const char *ref
 void exchange_call_return_ca(ExchangeCall *call, const char *pem);
 void exchange_call_return_kubeconfig(ExchangeCall *call, const char *kubeconfig);
 void exchange_call_return_ok(ExchangeCall *call);
+void exchange_call_return_ready(ExchangeCall *call);
 void exchange_call_return_error(ExchangeCall *call, int error);
 
 /* The operation and requester of a call, for providers that keep calls in a queue. */

@@ -58,6 +58,7 @@ static void check_answer(const ExchangeAnswer *a, ExchangeOp op, ExchangeRole ro
                 check(!a->join.token && !a->refusal);
                 break;
         case EXCHANGE_OP_JOINED:
+        case EXCHANGE_OP_READY:
                 check(!a->join.token && !a->ca && !a->refusal);
                 break;
         case EXCHANGE_OP_KUBECONFIG:

@@ -117,6 +117,8 @@ static void answer(ExchangeTestProvider *p, TestCall *t)
                 return exchange_call_return_ok(call);
         case EXCHANGE_OP_KUBECONFIG:
                 return exchange_call_return_kubeconfig(call, exchange_test_kubeconfig);
+        case EXCHANGE_OP_READY:
+                return exchange_call_return_ready(call);
         case _EXCHANGE_OP_MAX:
         case _EXCHANGE_OP_INVALID:
                 break;
@@ -216,6 +218,14 @@ static int joined(void *userdata, ExchangeCall *call, const char *node, Exchange
         return take(p, call, node, role, success);
 }
 
+static int ready(void *userdata, ExchangeCall *call, const char *node)
+{
+        ExchangeTestProvider *p = userdata;
+
+        p->n_ready++;
+        return take(p, call, node, EXCHANGE_ROLE_NONE, false);
+}
+
 const ExchangeProvider exchange_test_provider_ops = {
         .status = status,
         .join = join,
@@ -223,6 +233,7 @@ const ExchangeProvider exchange_test_provider_ops = {
         .ca = ca,
         .kubeconfig = kubeconfig,
         .joined = joined,
+        .ready = ready,
 };
 
 int exchange_test_provider_new(sd_event *event, const char *node, ExchangeTestProvider **ret)

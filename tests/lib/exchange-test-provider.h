@@ -29,8 +29,8 @@ typedef struct ExchangeTestProvider {
         const char *phase;
 
         char voted_for[EXCHANGE_NODE_MAX + 1];
-        unsigned n_join, n_vote, n_ca, n_joined, n_joined_ok, n_kubeconfig; /* operations seen */
-        char last_token[24];                                                /* the token handed out last */
+        unsigned n_join, n_vote, n_ca, n_joined, n_joined_ok, n_kubeconfig, n_ready; /* operations seen */
+        char last_token[24];                                                         /* the token handed out last */
 
         struct TestCall *calls; /* delayed or held */
 } ExchangeTestProvider;

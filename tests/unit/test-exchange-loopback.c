@@ -165,6 +165,36 @@ static void exchange__delayed_provider__answered_when_ready(void **state)
         assert_true(now_usec() - t >= 300 * MSEC);
 }
 
+/* A node waiting for this master asks "ready": the call waits in the provider until the master is ready (here: the
+ * test provider releases it), then the sealed answer comes at once; a provider that says "not yet" is -EAGAIN. */
+static void exchange__ready__answered_when_the_server_is_ready(void **state)
+{
+        Fixture *f = *state;
+        ExchangeClientCall *call = NULL;
+        Outcome o = {};
+
+        f->provider->hold = true;
+        assert_int_equal(exchange_client_request(f->client, "127.0.0.1", f->port,
+                                                 &(ExchangeQuery){.op = EXCHANGE_OP_READY}, on_outcome, &o, &call),
+                         0);
+        for (uint64_t end = now_usec() + 5 * SEC; exchange_test_provider_pending(f->provider) == 0 && now_usec() < end;)
+                assert_true(sd_event_run(f->event, 10 * MSEC) >= 0);
+        assert_int_equal(f->provider->n_ready, 1);
+        run_for(f, 200 * MSEC);
+        assert_false(o.done);
+        uint64_t t = now_usec();
+        assert_int_equal(exchange_test_provider_release(f->provider), 1);
+        assert_true(run_until(f, &o.done, 5 * SEC));
+        assert_int_equal(o.error, 0);
+        assert_true(now_usec() - t < 500 * MSEC);
+        f->provider->hold = false;
+
+        f->provider->fail = -EAGAIN;
+        assert_int_equal(ask(f, f->client, f->port, (ExchangeQuery){.op = EXCHANGE_OP_READY}, &o), -EAGAIN);
+        f->provider->fail = 0;
+        assert_serving(f);
+}
+
 static void exchange__hung_provider__503_at_deadline_and_still_serving(void **state)
 {
         Fixture *f = *state;
@@ -488,6 +518,7 @@ int main(void)
                 T(exchange__concurrent_clients__all_served),
                 T(exchange__nonce_then_status__connection_kept_then_closed),
                 T(exchange__delayed_provider__answered_when_ready),
+                T(exchange__ready__answered_when_the_server_is_ready),
                 T(exchange__hung_provider__503_at_deadline_and_still_serving),
                 T(exchange__client_cancels_while_provider_works__server_unharmed),
                 T(exchange__server_freed_with_held_call__clean),

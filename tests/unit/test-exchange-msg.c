@@ -54,6 +54,7 @@ static void exchange_request_to_json__every_operation__round_trip(void **state)
                  .node = "m2",
                  .role = EXCHANGE_ROLE_CONTROL_PLANE,
                  .result = EXCHANGE_RESULT_FAILED},
+                {.op = EXCHANGE_OP_READY, .node = "w7"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -318,8 +319,9 @@ static void exchange_answer_json__every_operation__round_trip(void **state)
                 {.op = EXCHANGE_OP_CA, .server = "m3", .ca = CAPEM},
                 {.op = EXCHANGE_OP_JOINED, .server = "m3"},
                 {.op = EXCHANGE_OP_KUBECONFIG, .server = "m3", .kubeconfig = "apiVersion: v1\nkind: Config\n"},
+                {.op = EXCHANGE_OP_READY, .server = "m1"},
         };
-        const ExchangeRole roles[] = {EXCHANGE_ROLE_WORKER, EXCHANGE_ROLE_CONTROL_PLANE, 0, 0, 0, 0, 0, 0};
+        const ExchangeRole roles[] = {EXCHANGE_ROLE_WORKER, EXCHANGE_ROLE_CONTROL_PLANE, 0, 0, 0, 0, 0, 0, 0};
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 const ExchangeAnswer *in = &cases[i];
