@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot-watch.h"
@@ -19,6 +20,8 @@ struct BootWatch {
         sd_event_source *mounts;
         sd_event_source *settle;
         sd_event_source *recheck;
+        dev_t dev; /* the watched directory's, to tell whether a mount change concerns it */
+        ino_t ino;
         BootWatchFunc cb;
         void *userdata;
 };
@@ -73,9 +76,24 @@ static void try_watch(BootWatch *w)
                                  IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |
                                          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR,
                                  on_inotify, w);
-        if (r < 0)
+        if (r < 0) {
                 log_debug_errno(r, "Cannot watch %s yet, checking again every %llu s: %m", w->dir,
                                 BOOT_WATCH_RECHECK_USEC / 1000000);
+                return;
+        }
+        struct stat st;
+        if (stat(w->dir, &st) < 0)
+                st = (struct stat){};
+        w->dev = st.st_dev;
+        w->ino = st.st_ino;
+}
+
+/* Whether the directory's path still leads to the directory watched (no file system mounted over it). */
+static bool still_watched(const BootWatch *w)
+{
+        struct stat st;
+
+        return w->inotify && stat(w->dir, &st) >= 0 && st.st_dev == w->dev && st.st_ino == w->ino;
 }
 
 /* The watch is gone or may point at the wrong file system: watch afresh and read the files again soon. */
@@ -111,10 +129,14 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 }
 
 /* Something was mounted or unmounted in this mount namespace. A watch set on the directory before the boot
- * partition was mounted over it would see the empty directory underneath, never the partition's files. */
+ * partition was mounted over it would see the empty directory underneath, never the partition's files. Other
+ * mounts (a Kubernetes node mounts volumes for every pod) cost one stat(), no re-read. */
 static int on_mounts(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-        rewatch(userdata);
+        BootWatch *w = userdata;
+
+        if (!still_watched(w))
+                rewatch(w);
         return 0;
 }
 

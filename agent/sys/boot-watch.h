@@ -2,8 +2,9 @@
 #pragma once
 
 /* Watches the boot directory for changes to role.txt/cluster.txt (inotify through sd-event), coalescing the
- * burst of events an editor makes into one callback. Mounts and unmounts (the mount table's EPOLLPRI) renew the
- * watch, so that a partition mounted over the directory later is watched itself. Only while the directory
+ * burst of events an editor makes into one callback. A mount or unmount (the mount table's EPOLLPRI) that changes
+ * what the directory's path leads to renews the watch, so that a partition mounted over the directory later is
+ * watched itself; other mounts only cost a stat(). Only while the directory
  * cannot be watched (it does not exist yet) is it checked again every 10 s; otherwise nothing wakes the loop. */
 
 #include <stdbool.h>

@@ -156,14 +156,44 @@ static void boot_watch__missing_directory__polled(void **state)
         assert_true(boot_watch_polling(t->w));
 }
 
+/* A mount elsewhere on the machine costs one stat(): no re-read, no callback. */
+static void boot_watch__unrelated_mount__no_callback(void **state)
+{
+        T *t = *state;
+        char other[96];
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                skip();
+                return;
+        }
+        snprintf(other, sizeof other, "%s-other", t->dir);
+        assert_int_equal(mkdir(other, 0700), 0);
+        assert_int_equal(boot_watch_new(t->e, t->dir, on_change, t, &t->w), 0);
+        assert_int_equal(mount("piagent-test", other, "tmpfs", 0, "size=64k"), 0);
+        run_until(t, 1000 * 1000, 1);
+        assert_int_equal(t->calls, 0);
+        assert_false(boot_watch_polling(t->w));
+        write_file(t->dir, "role.txt", "role=master\n");
+        run_until(t, 5000 * 1000, 1);
+        assert_int_equal(t->calls, 1);
+        assert_int_equal(umount2(other, MNT_DETACH), 0);
+        assert_int_equal(rmdir(other), 0);
+}
+
 int main(void)
 {
+        /* Mounts made on the machine meanwhile (other test beds' containers) would wake the loop: the tests run in
+         * a mount namespace of their own, where they do not propagate (root only; elsewhere they run as they are). */
+        if (unshare(CLONE_NEWNS) >= 0)
+                (void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(boot_watch__burst_of_writes__one_callback, setup, teardown),
                 cmocka_unit_test_setup_teardown(boot_watch__other_file__no_callback, setup, teardown),
                 cmocka_unit_test_setup_teardown(boot_watch__watched_and_idle__loop_sleeps, setup, teardown),
                 cmocka_unit_test_setup_teardown(boot_watch__partition_mounted_later__its_files_watched, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(boot_watch__unrelated_mount__no_callback, setup, teardown),
                 cmocka_unit_test_setup_teardown(boot_watch__missing_directory__polled, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
