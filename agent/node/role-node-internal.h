@@ -17,7 +17,26 @@
 #define CA_FILE         "/etc/kubernetes/pki/ca.crt"
 #define ADMIN_CONF      "/etc/kubernetes/admin.conf"
 
+/* A master holds a node's "ready" request this long at most (then 503: the node asks again), and at most this
+ * many at once: a held request keeps its HTTP connection busy, and the server (64 connections) must keep room
+ * for votes and joins. Fifty nodes have 47 waiting; beyond, the rest learn it from mDNS. */
+#define READY_HOLD_USEC   (5 * 1000000ULL)
+#define READY_WAITERS_MAX 48
+
 typedef struct VoteRound VoteRound;
+typedef struct ReadyWaiter ReadyWaiter;
+
+/* A master this node asked "tell me when you are ready" (the exchange's ready op): phase is the master's phase
+ * in mDNS when asked; told, once it answered. The answer counts as ready while mDNS still shows that phase (the
+ * TXT update is on its way); after that, mDNS says what the master is. */
+typedef struct ReadyAsk {
+        char id[NODE_ID_SIZE];
+        Phase phase;
+        bool told, failed;
+        uint64_t asked_usec;
+        ExchangeClientCall *call;
+        NodeRole *role;
+} ReadyAsk;
 
 struct NodeRole {
         sd_event *event;
@@ -53,11 +72,18 @@ struct NodeRole {
         char *config_path;
         bool cni_reported;                 /* the pod network's problem is in the journal at err level already */
         JoinMaterialCache *material_cache; /* join material shared by requests close in time (masters) */
+
+        ReadyWaiter *ready_waiters; /* masters: nodes' ready requests held until this master is ready */
+        unsigned n_ready_waiters;
+        ReadyAsk ready_asks[MAX_MASTERS]; /* the masters this node waits on, told directly (id[0]: free slot) */
 };
 
 /* This master's vote for candidate, by the same rule as every other master's (persisted before it is told).
  * ret_refusal: a short word for the requester when refused. */
 bool node_role_grant_vote(NodeRole *r, const char *candidate, const char **ret_refusal);
 
-/* What a master serves: status, votes, join material, the CA, join reports. */
+/* Completes every held ready request: error 0 when this master became ready, else that error. */
+void node_role_ready_waiters_release(NodeRole *r, int error);
+
+/* What a master serves: status, votes, join material, the CA, join reports, ready. */
 extern const ExchangeProvider node_role_master_provider;

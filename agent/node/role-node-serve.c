@@ -149,6 +149,78 @@ static int provider_joined(void *userdata, ExchangeCall *call, const char *node,
         return 0;
 }
 
+/* ---- ready: a waiting node is told the moment this master is ready ---- */
+
+struct ReadyWaiter {
+        NodeRole *role;
+        ExchangeCall *call;
+        sd_event_source *timer;
+        ReadyWaiter *next;
+};
+
+static void ready_waiter_finish(ReadyWaiter *w, int error)
+{
+        NodeRole *r = w->role;
+
+        for (ReadyWaiter **p = &r->ready_waiters; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        r->n_ready_waiters--;
+        sd_event_source_disable_unref(w->timer);
+        if (error < 0)
+                exchange_call_return_error(w->call, error);
+        else
+                exchange_call_return_ready(w->call);
+        free(w);
+}
+
+/* Held long enough: "not yet" (503), and the node asks again; well within the server's deadline. */
+static int on_ready_waited(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        ready_waiter_finish(userdata, -EAGAIN);
+        return 0;
+}
+
+static int provider_ready(void *userdata, ExchangeCall *call, const char *node)
+{
+        NodeRole *r = userdata;
+        ReadyWaiter *w;
+        int q;
+
+        if (!r->bootstrap)
+                return -EAGAIN;
+        if (bootstrap_phase(r->bootstrap) == PHASE_READY) {
+                exchange_call_return_ready(call);
+                return 0;
+        }
+        if (r->n_ready_waiters >= READY_WAITERS_MAX)
+                return -EAGAIN;
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        *w = (ReadyWaiter){.role = r, .call = call, .next = r->ready_waiters};
+        q = sd_event_add_time_relative(r->event, &w->timer, CLOCK_MONOTONIC, READY_HOLD_USEC, 0, on_ready_waited, w);
+        if (q < 0) {
+                free(w);
+                return q;
+        }
+        r->ready_waiters = w;
+        r->n_ready_waiters++;
+        return 0;
+}
+
+void node_role_ready_waiters_release(NodeRole *r, int error)
+{
+        unsigned n = r->n_ready_waiters;
+
+        while (r->ready_waiters)
+                ready_waiter_finish(r->ready_waiters, error);
+        if (n > 0 && error >= 0)
+                log_info("Told %u waiting node%s that this master is ready", n, n == 1 ? "" : "s");
+}
+
 const ExchangeProvider node_role_master_provider = {
         .status = provider_status,
         .join = provider_join,
@@ -156,4 +228,5 @@ const ExchangeProvider node_role_master_provider = {
         .ca = provider_ca,
         .joined = provider_joined,
         .kubeconfig = provider_kubeconfig,
+        .ready = provider_ready,
 };

@@ -22,6 +22,18 @@ static const Peer *find_peer(const NodeRole *r, const char *id)
         return r->peers ? peer_set_find(r->peers, id) : NULL;
 }
 
+/* Ready in mDNS, or told so directly by the master itself while its TXT record still shows the phase it had
+ * when asked. */
+static bool master_is_ready(const NodeRole *r, const Peer *p)
+{
+        if (p->phase == PHASE_READY)
+                return true;
+        for (size_t i = 0; i < MAX_MASTERS; i++)
+                if (r->ready_asks[i].told && streq(r->ready_asks[i].id, p->id))
+                        return r->ready_asks[i].phase == p->phase;
+        return false;
+}
+
 static void build_view(NodeRole *r)
 {
         size_t n = 0;
@@ -35,7 +47,7 @@ static void build_view(NodeRole *r)
                 const Peer *p = peer_set_get(r->peers, i);
                 if (p->role != ROLE_MASTER || streq(p->id, r->self_id))
                         continue;
-                bool ready = p->phase == PHASE_READY;
+                bool ready = master_is_ready(r, p);
                 r->masters[n++] = (ElectionPeer){.id = p->id, .initialized = ready};
                 r->view.ready_master = r->view.ready_master || ready;
                 /* A candidate running kubeadm init keeps the vote this node gave it (it asks for no votes then).
@@ -89,6 +101,112 @@ static int op_probe_endpoint(void *userdata, BootstrapDone done, void *d)
         r->done_userdata = d;
         return tcp_probe_start(r->event, r->config->vip.addr, r->config->api_port, ENDPOINT_PROBE_USEC, on_probed, r,
                                &r->probe);
+}
+
+/* ---- ready: masters not ready yet are asked to say so the moment they are (the exchange's ready op) ---- */
+
+static void ready_ask_clear(ReadyAsk *a)
+{
+        exchange_client_call_cancel(a->call);
+        *a = (ReadyAsk){};
+}
+
+static void ready_asks_sync(NodeRole *r);
+
+static void on_ready_answer(void *userdata, int error, const ExchangeAnswer *answer)
+{
+        ReadyAsk *a = userdata;
+        NodeRole *r = a->role;
+
+        const Peer *p = find_peer(r, a->id);
+
+        a->call = NULL;
+        if (!p) {
+                ready_ask_clear(a);
+                return;
+        }
+        a->phase = p->phase; /* what mDNS shows when told */
+        if (error >= 0 && streq(strempty(answer->server), a->id)) {
+                log_info("Master %s says it is ready", a->id);
+                a->told = true;
+                if (r->bootstrap) {
+                        build_view(r);
+                        bootstrap_tick(r->bootstrap, &r->view);
+                }
+                return;
+        }
+        /* Held as long as it holds one: ask again. "Not now" at once (it holds too many, or cannot tell yet) is
+         * left to mDNS until the master's phase changes. */
+        if (error == -EAGAIN && event_now_usec(r->event) - a->asked_usec >= READY_HOLD_USEC / 2) {
+                ready_asks_sync(r);
+                return;
+        }
+        if (error >= 0)
+                error = -EPROTO;
+        log_debug_errno(error, "Master %s did not answer the ready request (mDNS will tell): %m", a->id);
+        a->failed = true; /* asked again once its phase in mDNS changes */
+}
+
+/* While this node waits for a ready master (a worker, or a master that is to join), every master seen that is
+ * not ready has one ready request in flight; mDNS remains the fallback. */
+static void ready_asks_sync(NodeRole *r)
+{
+        Phase phase = r->bootstrap ? bootstrap_phase(r->bootstrap) : PHASE_FAILED;
+        bool waiting = phase == PHASE_WAITING_FOR_MASTER || phase == PHASE_ELECTING;
+        ExchangeQuery q = {.op = EXCHANGE_OP_READY};
+        char addr[INET_ADDRSTRLEN];
+
+        for (size_t i = 0; i < MAX_MASTERS; i++) {
+                ReadyAsk *a = &r->ready_asks[i];
+                const Peer *p = a->id[0] ? find_peer(r, a->id) : NULL;
+                if (a->id[0] && (!p || p->phase == PHASE_READY))
+                        ready_ask_clear(a); /* gone, or mDNS caught up */
+                else if (!waiting) {
+                        exchange_client_call_cancel(a->call); /* a told master stays ready for the join */
+                        a->call = NULL;
+                }
+        }
+        if (!waiting)
+                return;
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers); i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                ReadyAsk *a = NULL, *free_slot = NULL;
+                if (p->role != ROLE_MASTER || streq(p->id, r->self_id) || p->phase == PHASE_READY ||
+                    p->address.s_addr == 0)
+                        continue;
+                for (size_t j = 0; j < MAX_MASTERS && !a; j++) {
+                        if (streq(r->ready_asks[j].id, p->id))
+                                a = &r->ready_asks[j];
+                        else if (!free_slot && !r->ready_asks[j].id[0])
+                                free_slot = &r->ready_asks[j];
+                }
+                if (!a && !free_slot)
+                        break;
+                if (!a) {
+                        a = free_slot;
+                        *a = (ReadyAsk){.role = r};
+                        snprintf(a->id, sizeof a->id, "%s", p->id);
+                }
+                if (a->told || a->failed) {
+                        if (a->phase == p->phase)
+                                continue;
+                        a->told = a->failed = false; /* mDNS moved on: what was said before is old news */
+                }
+                if (a->call)
+                        continue;
+                inet_ntop(AF_INET, &p->address, addr, sizeof addr);
+                a->asked_usec = event_now_usec(r->event);
+                if (exchange_client_request(r->client, addr, p->port, &q, on_ready_answer, a, &a->call) < 0) {
+                        a->phase = p->phase;
+                        a->failed = true;
+                }
+        }
+}
+
+static void ready_asks_free(NodeRole *r)
+{
+        for (size_t i = 0; i < MAX_MASTERS; i++)
+                ready_ask_clear(&r->ready_asks[i]);
 }
 
 /* ---- votes ---- */
@@ -203,7 +321,7 @@ static const Peer *pick_ready_master(NodeRole *r)
 
         for (size_t i = 0; r->peers && i < peer_set_size(r->peers) && n < MAX_MASTERS; i++) {
                 const Peer *p = peer_set_get(r->peers, i);
-                if (p->role == ROLE_MASTER && p->phase == PHASE_READY && p->address.s_addr != 0 &&
+                if (p->role == ROLE_MASTER && master_is_ready(r, p) && p->address.s_addr != 0 &&
                     !streq(p->id, r->self_id))
                         ready[n++] = p;
         }
@@ -555,6 +673,9 @@ static void op_phase_changed(void *userdata, Phase phase, const char *detail)
                 log_error("%s: %s", phase_to_string(phase), strempty(detail ?: bootstrap_problem(r->bootstrap)));
         else if (detail)
                 log_notice("%s: %s", phase_to_string(phase), detail);
+        if (phase == PHASE_READY)
+                node_role_ready_waiters_release(r, 0);
+        ready_asks_sync(r);
         r->changed(r->userdata);
 }
 
@@ -597,6 +718,7 @@ void node_role_update(NodeRole *r, const PeerSet *peers)
                 return;
         build_view(r);
         bootstrap_tick(r->bootstrap, &r->view);
+        ready_asks_sync(r);
 }
 
 void node_role_start(NodeRole *r, const PeerSet *peers)
@@ -701,6 +823,8 @@ NodeRole *node_role_free(NodeRole *r)
 {
         if (!r)
                 return NULL;
+        node_role_ready_waiters_release(r, -EAGAIN);
+        ready_asks_free(r);
         exchange_service_free(r->service);
         join_material_cache_free(r->material_cache);
         vote_round_cancel(r);
