@@ -90,6 +90,12 @@ def proc_sample(pid):
             "nonvoluntary": invol, "timeslices": slices, "threads": len(os.listdir(f"/proc/{pid}/task")), **mem}
 
 
+def loadavg():
+    """The machine's 1-, 5- and 15-minute load averages: every figure is recorded with them (the machine may be
+    shared; docs/performance.md says which figures were taken under load)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def summary(xs):
     """(min, median, max) of a non-empty list."""
     xs = list(xs)

@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from benchlib import agent_pid, cgroup_cpu_s, fmt, proc_sample, status_doc, summary  # noqa: E402
+from benchlib import agent_pid, cgroup_cpu_s, fmt, loadavg, proc_sample, status_doc, summary  # noqa: E402
 from discovery_util import ensure_inotify_instances  # noqa: E402
 from harness import Cluster, NotYet, log  # noqa: E402
 from scenario_bootstrap import specs_for, status_text  # noqa: E402
@@ -127,9 +127,11 @@ def one_run(args, rep):
         c.prepare()
         ensure_inotify_instances(len(specs), log)
         mem_before = meminfo_available()
+        load_start = loadavg()
         nodes = c.up(specs)
 
         wait_all_ready(c, nodes, args.timeout)
+        load_ready = loadavg()
         cpu = {n.name: proc_sample(agent_pid(n)) for n in nodes}
         node_pss = {n.name: c.memory(n) for n in nodes}
         node_cpu = {n.name: cgroup_cpu_s(n) for n in nodes}
@@ -175,12 +177,14 @@ def one_run(args, rep):
                   "agent_pss": {name: s.get("Pss") for name, s in cpu.items()},
                   "node_cpu_s": node_cpu,
                   "node_pss": node_pss, "host_mem_used": mem_before - mem_after,
-                  "init_master": init, "act_after_ready": reacts, "kubeadm_failures": failed}
+                  "init_master": init, "act_after_ready": reacts, "kubeadm_failures": failed,
+                  "load_average": {"start": load_start, "all_ready": load_ready}}
         for name, tl in sorted(lines.items()):
             result["per_node"][name] = [(round(t - t_last, 3), m) for t, m in tl]
         log(f"run {rep}: {len(nodes)} nodes, agents started within {result['start_spread']:.2f} s; all ready "
             f"{result['last_start_to_all_ready']:.2f} s after the last start; kubeadm running somewhere for "
             f"{busy:.2f} s of it, the protocol alone {result['protocol']:.2f} s; runs: {result['kubeadm_runs']}")
+        log(f"  load average (1, 5, 15 min) before the nodes started {load_start}, when all were ready {load_ready}")
         if failed:
             log(f"  kubeadm runs that failed: {failed}")
         if reacts:
@@ -235,6 +239,7 @@ def main():
     if acts:
         print(f"waiting nodes acted on the initializing master's ready after: {fmt(acts, ' s', 3)} "
               f"(min / median / max, {len(acts)} nodes in all runs)")
+    print(f"load average (1 min) when all were ready: {[r['load_average']['all_ready'][0] for r in results]}")
     reloads = [h["starts"] + h["reloads"] for r in results for h in r["haproxy"].values()]
     changes = [h["master_set_changes"] + h["ca"] for r in results for h in r["haproxy"].values()]
     print(f"HAProxy starts + reloads per LB: {summary(reloads)}; master set changes + CA per LB: {summary(changes)}")

@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from benchlib import agent_pid, agent_pids, fmt, proc_sample  # noqa: E402
+from benchlib import agent_pid, agent_pids, fmt, loadavg, proc_sample  # noqa: E402
 from discovery_util import ensure_inotify_instances  # noqa: E402
 from harness import Cluster, NodeSpec, NotYet, log  # noqa: E402
 from scenario_bootstrap import all_ready, specs_for, status_text  # noqa: E402
@@ -128,6 +128,7 @@ def main():
         # Every process of the agent: the daemon, and the exchange worker where masters run one.
         pids = {(n.name, what): pid for n in nodes for what, pid in agent_pids(n).items()}
         before = {key: proc_sample(pid) for key, pid in pids.items()}
+        load_before = loadavg()
         t0 = time.monotonic()
         log(f"counting for {args.window:.0f} s")
         time.sleep(args.window)
@@ -135,7 +136,9 @@ def main():
         elapsed = time.monotonic() - t0
         mdns = json.loads(cap.communicate(timeout=60)[0])
 
-        result = {"nodes": len(nodes), "window_s": elapsed, "per_node": {}, "per_kind": {}, "mdns": mdns}
+        load_after = loadavg()
+        result = {"nodes": len(nodes), "window_s": elapsed, "per_node": {}, "per_kind": {}, "mdns": mdns,
+                  "load_average": {"window_start": load_before, "window_end": load_after}}
         for n in nodes:
             keys = [k for k in pids if k[0] == n.name]
             for k in keys:
@@ -154,7 +157,8 @@ def main():
                 "status": status_text(c, n)}
         per = result["per_node"]
         scale = 300.0 / elapsed
-        print(f"\nwakeups per agent in {elapsed:.0f} s (scaled to 5 min: x{scale:.3f}); min / median / max")
+        print(f"\nload average (1, 5, 15 min) at the window's start {load_before}, at its end {load_after}")
+        print(f"wakeups per agent in {elapsed:.0f} s (scaled to 5 min: x{scale:.3f}); min / median / max")
         for kind in sorted({p["kind"] for p in per.values()}):
             xs = [p for p in per.values() if p["kind"] == kind]
             result["per_kind"][kind] = {

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from benchlib import agent_pid, proc_sample  # noqa: E402
+from benchlib import agent_pid, loadavg, proc_sample  # noqa: E402
 from harness import Cluster, NodeSpec, NotYet, log  # noqa: E402
 from scenario_bootstrap import PREFLIGHT, VIP, status_text  # noqa: E402
 import testbed  # noqa: E402
@@ -63,9 +63,10 @@ def one(args, role):
         s["uss"] = s.get("Private_Clean", 0) + s.get("Private_Dirty", 0)
         s["heap_dirty"] = heap_kib(pid) * 1024
         s["status"] = status_text(c, n)
+        s["load_average"] = loadavg()
         log(f"{role}: PSS {s['Pss'] / 2**20:.2f} MiB, USS {s['uss'] / 2**20:.2f} MiB, private dirty "
             f"{s['Private_Dirty'] / 2**20:.2f} MiB (heap {s['heap_dirty'] / 2**20:.2f}), RSS {s['Rss'] / 2**20:.2f} MiB"
-            f" ({s['status']})")
+            f" ({s['status']}; load average {s['load_average']})")
         return s
 
 
