@@ -112,7 +112,7 @@ run_host_script() {
 
 # ---- the Kubernetes repository: a local stand-in, or skipped ----
 if [ "$k8s" = fake ]; then
-	k8s_version=1.31.0
+	k8s_version=1.36.0
 	"$here/fake-k8s-repo.sh" "$work/k8s-repo" "$k8s_version"
 	python3 -c '
 import functools, http.server, os, sys
@@ -126,7 +126,7 @@ s.serve_forever()' "$work/k8s-repo" "$work/http.port" </dev/null &
 	for _ in $(seq 50); do [ -s "$work/http.port" ] && break; sleep 0.2; done
 	[ -s "$work/http.port" ] || die "the stand-in repository's HTTP server did not start"
 	PIAGENT_K8S_REPO=http://127.0.0.1:$(cat "$work/http.port")/
-	export PIAGENT_K8S_MINOR=v1.31 PIAGENT_K8S_REPO
+	export PIAGENT_K8S_MINOR=v1.36 PIAGENT_K8S_REPO
 	k8s_note="pkgs.k8s.io is not reachable from this machine: the Kubernetes repository step ran against a LOCAL STAND-IN ($PIAGENT_K8S_REPO, tests/pi-gen/fake-k8s-repo.sh: dummy kubeadm/kubelet/kubectl $k8s_version, throw-away signing key) through PIAGENT_K8S_REPO; fetching pkgs.k8s.io's real key and packages is NOT tested here"
 else
 	export PIAGENT_K8S_SKIP=1
@@ -188,6 +188,7 @@ if [ "$k8s" = fake ]; then
 		expect "$p installed and held" "$(status "$p")" "hold ok installed"
 		expect "$p version" "$(pkgver "$p")" "$k8s_version-1.1"
 	done
+	expect "kubernetes-cni installed (kubelet depends on it)" "$(status kubernetes-cni)" "install ok installed"
 else
 	expect "no kubernetes.list (skipped)" "$(test -e "$root/etc/apt/sources.list.d/kubernetes.list" && echo present || echo absent)" absent
 	expect "no kubeadm (skipped)" "$(status kubeadm)" ""

@@ -2,11 +2,14 @@
 # A stand-in for the Kubernetes package repository (pkgs.k8s.io), for the pi-gen stage's chroot
 # test on machines without internet: a flat APT repository laid out like pkgs.k8s.io's
 # (core:/stable:/v1.X/deb/: Release.key, InRelease, Packages), signed with a throw-away key, holding
-# DUMMY arm64 packages named kubeadm, kubelet and kubectl (scripts that say what they are; kubelet
-# depends on what the real one does from Debian). It proves the stage's repository step (key,
-# sources entry, apt update and install, hold), not Kubernetes.
+# DUMMY arm64 packages named kubeadm, kubelet, kubectl, kubernetes-cni and cri-tools (scripts that say
+# what they are), with the dependencies of the real ones from 1.32 on (kubernetes/release,
+# cmd/krel/templates/latest/metadata.yaml and kubelet/kubelet.spec: kubelet depends on
+# kubernetes-cni >= 1.2.0, mount and util-linux; kubeadm on nothing). It proves the stage's
+# repository step (key, sources entry, apt update and install, hold) and image/k8s-debs.sh, not
+# Kubernetes.
 #
-# Usage: fake-k8s-repo.sh DIR VERSION      e.g. fake-k8s-repo.sh /tmp/repo 1.31.0
+# Usage: fake-k8s-repo.sh DIR VERSION      e.g. fake-k8s-repo.sh /tmp/repo 1.36.0
 set -euo pipefail
 dir=$1 version=$2
 mkdir -p "$dir"
@@ -14,8 +17,8 @@ dir=$(realpath "$dir")
 work=$(mktemp -d)
 trap 'gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-mkdeb() { # mkdeb NAME DEPENDS
-	local name=$1 depends=$2 root=$work/$1
+mkdeb() { # mkdeb NAME DEPENDS [VERSION]
+	local name=$1 depends=$2 version=${3:-$version} root=$work/$1
 	mkdir -p "$root/DEBIAN" "$root/usr/bin"
 	cat >"$root/usr/bin/$name" <<EOF
 #!/bin/sh
@@ -35,9 +38,11 @@ EOF
 	} >"$root/DEBIAN/control"
 	dpkg-deb --root-owner-group -Zgzip -b "$root" "$dir/${name}_$version-1.1_arm64.deb" >/dev/null
 }
-mkdeb kubeadm "kubelet, kubectl"
-mkdeb kubelet "iptables, iproute2, socat, ethtool, ebtables, conntrack, mount"
+mkdeb kubeadm ""
+mkdeb kubelet "kubernetes-cni (>= 1.2.0), mount, util-linux"
 mkdeb kubectl ""
+mkdeb kubernetes-cni "" 1.7.1
+mkdeb cri-tools "" "${version%.*}.0"
 
 cd "$dir"
 dpkg-scanpackages --arch arm64 --multiversion . /dev/null 2>/dev/null >Packages

@@ -291,6 +291,16 @@ cmd_script = read(os.path.join(STAGE, "03-node-settings/00-run.sh"))
 check(all(f"out+=({w})" in cmd_script for w in extra),
       "03-node-settings ends cmdline.txt with the image's raspi-extra-cmdline words", " ".join(extra))
 
+# 3g. the default Kubernetes minor version: the same as the image's recipe (image/k8s-debs.sh)
+m_stage = re.search(r"PIAGENT_K8S_MINOR:-(v1\.[0-9]+)\}", read(os.path.join(STAGE, "01-kubernetes/00-run.sh")))
+m_image = re.search(r"^default_minor=(v1\.[0-9]+)$", read(os.path.join(IMAGE, "k8s-debs.sh")), re.M)
+check(m_stage is not None and m_image is not None and m_stage.group(1) == m_image.group(1),
+      "the stage's default Kubernetes minor (PIAGENT_K8S_MINOR) is image/k8s-debs.sh's",
+      f"stage {m_stage and m_stage.group(1)}, image {m_image and m_image.group(1)}")
+for doc in (os.path.join(STAGE_TOP, "README.md"), os.path.join(REPO, "docs/pi-gen.md"), os.path.join(REPO, "docs/image.md")):
+    if m_image:
+        check(f"`{m_image.group(1)}`" in read(doc), f"{rel(doc)} names the default minor {m_image.group(1)}")
+
 # ---------------------------------------------------------------------------------------------
 # 4. every variable documented
 variables = set()

@@ -3,7 +3,8 @@
 # version) to the image, with its signing key fetched now (pi-gen builds with internet access).
 # kubeadm, kubelet and kubectl are not in Debian or Raspberry Pi OS. 01-run-chroot.sh installs them.
 #
-#   PIAGENT_K8S_MINOR    v1.<minor> (default v1.31): the Kubernetes minor version
+#   PIAGENT_K8S_MINOR    v1.<minor> (default v1.36, supported upstream until 2027-06-28: kubernetes.io/
+#                        releases lists the supported ones): the Kubernetes minor version
 #   PIAGENT_K8S_REPO     repository URL (default https://pkgs.k8s.io/core:/stable:/<minor>/deb/)
 #   PIAGENT_K8S_KEY_URL  its signing key (default <repository>Release.key)
 #   PIAGENT_K8S_SKIP=1   no repository and no Kubernetes packages (offline builds, tests)
@@ -17,8 +18,9 @@ if [ "${PIAGENT_K8S_SKIP:-0}" = 1 ]; then
 	exit 0
 fi
 
-minor=${PIAGENT_K8S_MINOR:-v1.31}
-[[ $minor =~ ^v1\.([0-9]+)$ ]] || die "PIAGENT_K8S_MINOR=$minor: write v1.<minor>, e.g. v1.31"
+# the same default as the piagent image's image/k8s-debs.sh (tests/pi-gen/structure-test.py checks it)
+minor=${PIAGENT_K8S_MINOR:-v1.36}
+[[ $minor =~ ^v1\.([0-9]+)$ ]] || die "PIAGENT_K8S_MINOR=$minor: write v1.<minor>, e.g. v1.36"
 [ "${BASH_REMATCH[1]}" -ge 28 ] || die "PIAGENT_K8S_MINOR=$minor: piagent needs Kubernetes v1.28 or newer"
 repo=${PIAGENT_K8S_REPO:-https://pkgs.k8s.io/core:/stable:/$minor/deb/}
 case "$repo" in */) ;; *) repo=$repo/ ;; esac
