@@ -170,6 +170,12 @@ if [ -n "$ssh_key" ]; then
 	install -d -m 700 "$root/root/.ssh"
 	install -m 600 "$ssh_key" "$root/root/.ssh/authorized_keys"
 fi
+# The clock (docs/configuration.md, "The clock"): a Pi has no battery clock and starts in 1970 until NTP answers.
+# systemd (v247+) moves the clock at boot forward to the mtime of /usr/lib/clock-epoch, and systemd-timesyncd
+# at start to that of its clock file: both stamped with the build time, so a first boot starts no earlier than
+# the image was built (mkfs.ext4 -d keeps mtimes). The agent still waits for NTP before kubeadm.
+install -d -m 0755 "$root/var/lib/systemd/timesync"
+touch "$root/usr/lib/clock-epoch" "$root/var/lib/systemd/timesync/clock"
 cat >"$root/etc/piagent-image-release" <<EOF
 PIAGENT_IMAGE_VERSION=$version
 PIAGENT_IMAGE_BASE=$base_key

@@ -76,6 +76,12 @@ int config_dump(const Config *c, FILE *f)
                 case CONFIG_CNI:
                         line(f, c, k, cni_to_string(c->cni));
                         break;
+                case CONFIG_NTP:
+                        line(f, c, k, c->ntp ?: "automatic: systemd-timesyncd's servers");
+                        break;
+                case CONFIG_WAIT_FOR_CLOCK:
+                        line(f, c, k, c->wait_for_clock ? "yes" : "no (the clock is trusted as it is)");
+                        break;
                 case _CONFIG_KEY_MAX:
                         break;
                 }

@@ -412,6 +412,86 @@ static int parse_cni(Config *c, const char *v, char *err, size_t n)
         return 0;
 }
 
+/* One NTP server: a DNS name (labels of letters, digits and '-') or an IPv4 or IPv6 address. */
+static bool ntp_name_valid(const char *s, size_t len)
+{
+        struct in6_addr a6;
+        struct in_addr a4;
+        char buf[CONFIG_NTP_NAME_MAX + 1];
+        size_t label = 0;
+
+        if (len == 0 || len > CONFIG_NTP_NAME_MAX)
+                return false;
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        if (inet_pton(AF_INET, buf, &a4) == 1 || inet_pton(AF_INET6, buf, &a6) == 1)
+                return true;
+        for (size_t i = 0; i < len; i++) {
+                if (buf[i] == '.') {
+                        if (label == 0 || buf[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!isalnum((unsigned char)buf[i]) && !(buf[i] == '-' && label > 0))
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return label > 0 && buf[len - 1] != '-';
+}
+
+static int parse_ntp(Config *c, const char *v, char *err, size_t n)
+{
+        _cleanup_free_ char *out = malloc(strlen(v) + 1);
+        size_t o = 0;
+        unsigned count = 0;
+
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = v; *p;) {
+                size_t len;
+
+                p += strspn(p, " \t,");
+                if (!*p)
+                        break;
+                len = strcspn(p, " \t,");
+                if (!ntp_name_valid(p, len)) {
+                        snprintf(err, n,
+                                 "invalid NTP server '%.*s' in ntp: write host names or addresses separated by "
+                                 "spaces or commas, e.g. ntp=192.168.1.1 ntp.example.lan",
+                                 (int)MIN(len, (size_t)64), p);
+                        return -EINVAL;
+                }
+                if (++count > CONFIG_NTP_MAX) {
+                        snprintf(err, n, "ntp names more than %u servers", CONFIG_NTP_MAX);
+                        return -EINVAL;
+                }
+                if (o > 0)
+                        out[o++] = ' ';
+                memcpy(out + o, p, len);
+                o += len;
+                p += len;
+        }
+        out[o] = 0;
+        if (count == 0) {
+                snprintf(err, n, "ntp is empty: name NTP servers, e.g. ntp=192.168.1.1, or leave the key out");
+                return -EINVAL;
+        }
+        free(c->ntp);
+        c->ntp = TAKE_PTR(out);
+        return 0;
+}
+
+static int parse_wait_for_clock(Config *c, const char *v, char *err, size_t n)
+{
+        if (parse_bool(v, &c->wait_for_clock) < 0) {
+                snprintf(err, n, "invalid value '%.32s' for 'wait_for_clock': write yes or no", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static const KeyInfo keys[_CONFIG_KEY_MAX] = {
         [CONFIG_ROLE] = {"role", SCOPE_NODE, true, parse_role},
         [CONFIG_HOSTNAME] = {"hostname", SCOPE_NODE, false, parse_hostname},
@@ -427,6 +507,8 @@ static const KeyInfo keys[_CONFIG_KEY_MAX] = {
         [CONFIG_SERVICE_SUBNET] = {"service_subnet", SCOPE_CLUSTER, false, parse_service_subnet},
         [CONFIG_KUBERNETES_VERSION] = {"kubernetes_version", SCOPE_CLUSTER, false, parse_kubernetes_version},
         [CONFIG_CNI] = {"cni", SCOPE_CLUSTER, false, parse_cni},
+        [CONFIG_NTP] = {"ntp", SCOPE_CLUSTER, false, parse_ntp},
+        [CONFIG_WAIT_FOR_CLOCK] = {"wait_for_clock", SCOPE_CLUSTER, false, parse_wait_for_clock},
 };
 
 const char *config_key_to_string(ConfigKey k)
@@ -467,6 +549,7 @@ static int config_new_defaults(Config **ret)
         (void)parse_pod_subnet(c, "10.244.0.0/16", err, sizeof err);
         (void)parse_service_subnet(c, "10.96.0.0/12", err, sizeof err);
         c->cni = CNI_FLANNEL;
+        c->wait_for_clock = true;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -636,6 +719,7 @@ Config *config_unref(Config *c)
         free(c->cluster);
         erase_and_free(c->secret);
         free(c->kubernetes_version);
+        free(c->ntp);
         free(c);
         return NULL;
 }
@@ -652,5 +736,6 @@ bool config_equal(const Config *a, const Config *b)
                cidr_equal(&a->vip, &b->vip) && a->api_port == b->api_port && a->exchange_port == b->exchange_port &&
                a->masters == b->masters && cidr_equal(&a->pod_subnet, &b->pod_subnet) &&
                cidr_equal(&a->service_subnet, &b->service_subnet) &&
-               streq_ptr(a->kubernetes_version, b->kubernetes_version) && a->cni == b->cni;
+               streq_ptr(a->kubernetes_version, b->kubernetes_version) && a->cni == b->cni &&
+               streq_ptr(a->ntp, b->ntp) && a->wait_for_clock == b->wait_for_clock;
 }

@@ -17,6 +17,9 @@
 #define CONFIG_SECRET_MAX 256u
 /* The least a secret must take to guess, in bits (strength.h): a generated one has about 230. */
 #define CONFIG_SECRET_MIN_BITS 128u
+/* NTP servers in cluster.txt's ntp=, and the length of one (a DNS name). */
+#define CONFIG_NTP_MAX      8u
+#define CONFIG_NTP_NAME_MAX 253u
 
 typedef enum Role {
         ROLE_LB,
@@ -49,6 +52,8 @@ typedef enum ConfigKey {
         CONFIG_SERVICE_SUBNET,
         CONFIG_KUBERNETES_VERSION,
         CONFIG_CNI,
+        CONFIG_NTP,
+        CONFIG_WAIT_FOR_CLOCK,
         _CONFIG_KEY_MAX,
 } ConfigKey;
 
@@ -78,6 +83,8 @@ typedef struct Config {
         Ipv4Cidr service_subnet;
         char *kubernetes_version; /* NULL: the version of the installed kubeadm; else "v1.31.2" */
         Cni cni;
+        char *ntp;           /* NULL: timesyncd's own servers; else NTP servers, separated by one space */
+        bool wait_for_clock; /* wait for a synchronised clock before kubeadm mints anything (default yes) */
 
         ConfigSource source[_CONFIG_KEY_MAX];
 } Config;

@@ -31,6 +31,8 @@ static const Variable variables[] = {
         VAR("PIAGENT_ROLES", roles, false, "yes or no: the default of run --roles"),
         VAR("PIAGENT_KUBEADM", kubeadm, false, "the kubeadm program to run (default: kubeadm in PATH)"),
         VAR("PIAGENT_PREFLIGHT_IGNORE", preflight_ignore, false, "preflight checks to skip (test beds)"),
+        VAR("PIAGENT_CLOCK_KERNEL", clock_kernel, false,
+            "no: only systemd-timesyncd's flag says the clock is synchronised, not the kernel (test beds)"),
         VAR("PIAGENT_TEST_BREAK", test_break, false,
             "haproxy or keepalived: render a file its checker rejects (tests)"),
 };

@@ -21,6 +21,7 @@ typedef struct Settings {
         char *roles;            /* PIAGENT_ROLES: yes or no, the default of run --roles */
         char *kubeadm;          /* PIAGENT_KUBEADM: the kubeadm binary (tests run a double) */
         char *preflight_ignore; /* PIAGENT_PREFLIGHT_IGNORE: preflight checks to skip (test beds) */
+        char *clock_kernel;     /* PIAGENT_CLOCK_KERNEL: no = the kernel's NTP state does not count (test beds) */
         char *test_break;       /* PIAGENT_TEST_BREAK: haproxy or keepalived, a file the checker rejects (tests) */
 } Settings;
 

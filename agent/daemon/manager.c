@@ -26,6 +26,7 @@
 #include "state-lock.h"
 #include "status-json.h"
 #include "status-server.h"
+#include "timesync.h"
 #include "vip-check.h"
 
 #define STATUS_LINE_MAX 256
@@ -195,6 +196,37 @@ static bool identity_differs(const Config *a, const Config *b)
                !streq_ptr(a->secret, b->secret) || a->exchange_port != b->exchange_port;
 }
 
+static void on_timesyncd_restarted(int error, const char *result, void *userdata)
+{
+        if (error < 0)
+                log_warning_errno(error,
+                                  "Could not restart " TIMESYNC_UNIT " for the NTP servers of cluster.txt (%s): %m",
+                                  strempty(result));
+}
+
+/* cluster.txt's ntp= becomes a timesyncd drop-in (removed again when the key goes); timesyncd, if it runs, is
+ * restarted to read it. Every role: LBs' logs and keepalived's timers like a right clock too. */
+static void manager_apply_ntp(Manager *m, const Config *c)
+{
+        bool changed = false;
+        int r;
+
+        r = timesync_write_dropin(TIMESYNC_DROPIN, c->ntp, &changed);
+        if (r < 0) {
+                log_warning_errno(r, "Could not write %s for cluster.txt's ntp=: %m", TIMESYNC_DROPIN);
+                return;
+        }
+        if (!changed)
+                return;
+        if (c->ntp)
+                log_notice("NTP servers from cluster.txt for " TIMESYNC_UNIT ": %s (%s)", c->ntp, TIMESYNC_DROPIN);
+        else
+                log_notice("cluster.txt names no NTP servers any more: removed %s", TIMESYNC_DROPIN);
+        r = bus_unit_job(m->bus, "TryRestartUnit", TIMESYNC_UNIT, on_timesyncd_restarted, m);
+        if (r < 0)
+                on_timesyncd_restarted(r, "not queued", m);
+}
+
 static int config_apply(Manager *m, Config *c)
 {
         char fp[SECRET_FINGERPRINT_SIZE], tag[CLUSTER_TAG_SIZE];
@@ -221,6 +253,8 @@ static int config_apply(Manager *m, Config *c)
         restart = !m->config || identity_differs(m->config, c);
         config_unref(m->config);
         m->config = config_ref(c);
+        if (m->roles_enabled)
+                manager_apply_ntp(m, c);
         if (m->node) {
                 /* A master or worker may be in the middle of kubeadm: never pull the rug from under it. */
                 log_notice("The boot files changed; a master or worker applies that when piagent restarts "
@@ -440,6 +474,8 @@ static void manager_roles_start(Manager *m)
                                           .boot_dir = m->boot_dir,
                                           .kubeadm = m->settings ? m->settings->kubeadm : NULL,
                                           .preflight_ignore = m->settings ? m->settings->preflight_ignore : NULL,
+                                          .clock_kernel = !(m->settings && m->settings->clock_kernel &&
+                                                            streq(m->settings->clock_kernel, "no")),
                                           .bus = m->bus,
                                           .exchange_socket = m->exchange_socket},
                         on_node_changed, m, &m->node);

@@ -10,6 +10,7 @@
 #define RECHECK_USEC          (2 * 1000000ULL)  /* endpoint, election, masters */
 #define TICKET_RECHECK_USEC   (500 * 1000ULL)   /* another control-plane join holds the ticket */
 #define ENDPOINT_RECHECK_USEC (500 * 1000ULL)   /* the control-plane endpoint did not answer */
+#define CLOCK_RECHECK_USEC    (2 * 1000000ULL)  /* timesyncd synchronises by itself: looked at often */
 #define PREFLIGHT_RETRY       (30 * 1000000ULL) /* a person may fix the blocking problem meanwhile */
 #define BACKOFF_FIRST_USEC    (5 * 1000000ULL)
 #define BACKOFF_MAX_USEC      (300 * 1000000ULL)
@@ -34,6 +35,7 @@ struct Bootstrap {
         bool fetch_gated;          /* a request for join material was refused: the next one waits for the timer */
         bool preflight_blocking;   /* preflight found a blocking problem: re-checked on the timer only */
         unsigned preflight_warned; /* warnings said already (1 << PreflightCheck) */
+        bool clock_waiting;        /* preflight passed; the clock is not synchronised yet */
 };
 
 uint64_t bootstrap_backoff_usec(unsigned attempt)
@@ -127,6 +129,36 @@ static void attempt_failed(Bootstrap *b, const char *what, int error, const char
         schedule(b, wait);
 }
 
+/* kubeadm init and join mint certificates valid from now (and check the others'), and tokens valid for 24 h from
+ * now: on a Pi without a battery clock, "now" may be the image's build day or 1970 until NTP answered. So the
+ * node waits in preflight, saying what for, and looks again every CLOCK_RECHECK_USEC. A member does not wait
+ * here: it runs no kubeadm init or join (a master hands out join material only once its clock is synchronised,
+ * role-node-serve.c). */
+static bool clock_synced(Bootstrap *b)
+{
+        char detail[sizeof b->problem];
+        int r;
+
+        detail[0] = 0;
+        r = b->ops->clock_synced(b->userdata, detail, sizeof detail);
+        if (r > 0) {
+                if (b->clock_waiting)
+                        log_notice("The clock is synchronised: going on");
+                b->clock_waiting = false;
+                return true;
+        }
+        if (r < 0)
+                snprintf(detail, sizeof detail, "waiting for the clock: cannot tell whether it is synchronised (%s)",
+                         strerror(-r));
+        if (!b->clock_waiting || !streq(b->problem, detail)) {
+                set_problem(b, "%s", detail);
+                set_phase(b, PHASE_PREFLIGHT, b->problem);
+        }
+        b->clock_waiting = true;
+        schedule(b, CLOCK_RECHECK_USEC);
+        return false;
+}
+
 static void after_preflight(Bootstrap *b)
 {
         if (node_state_is_member(&b->state)) {
@@ -143,6 +175,8 @@ static void after_preflight(Bootstrap *b)
                 set_phase(b, PHASE_CLEANUP, "an earlier kubeadm run did not complete: cleaning up");
                 return;
         }
+        if (!clock_synced(b))
+                return;
         set_phase(b, b->role == ROLE_MASTER ? PHASE_WAITING_FOR_ENDPOINT : PHASE_WAITING_FOR_MASTER, NULL);
 }
 
@@ -451,8 +485,20 @@ static void step(Bootstrap *b)
                 return;
         switch (b->phase) {
         case PHASE_PREFLIGHT:
-                if (b->preflight_blocking && !b->timer_due)
+                if ((b->preflight_blocking || b->clock_waiting) && !b->timer_due)
                         return;
+                if (b->clock_waiting) {
+                        b->timer_due = false;
+                        if (clock_synced(b)) {
+                                b->problem[0] = 0;
+                                set_phase(b,
+                                          b->role == ROLE_MASTER ? PHASE_WAITING_FOR_ENDPOINT
+                                                                 : PHASE_WAITING_FOR_MASTER,
+                                          NULL);
+                                step(b);
+                        }
+                        return;
+                }
                 do_preflight(b);
                 return;
         case PHASE_CLEANUP:

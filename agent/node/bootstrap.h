@@ -38,6 +38,9 @@ typedef struct BootstrapOps {
         /* Facts for the preflight; fix: apply the runtime fixes for the fixable findings. */
         int (*preflight_probe)(void *userdata, PreflightFacts *ret);
         int (*preflight_fix)(void *userdata, const PreflightFinding *f, size_t n, BootstrapDone done, void *d);
+        /* Is the clock synchronised (timesync.h)? 1: yes (or the person said to trust it), 0: not yet, with what
+         * the node waits for in detail (a sentence for the status), or a negative errno. */
+        int (*clock_synced)(void *userdata, char *detail, size_t n);
         /* TCP connect to VIP:api_port; done(0) when it accepted. */
         int (*probe_endpoint)(void *userdata, BootstrapDone done, void *d);
         /* Ask every master seen (self included) for its vote; done with the number granted. */

@@ -11,6 +11,7 @@
 #include "kubeadm.h"
 #include "role-node.h"
 #include "tcp-probe.h"
+#include "timesync.h"
 
 #define VOTE_LEASE_USEC (60 * 1000000ULL)
 #define MAX_MASTERS     16
@@ -47,7 +48,9 @@ struct NodeRole {
         void *userdata;
 
         Bootstrap *bootstrap;
-        bool broken_state; /* state.json unreadable: do nothing, say so */
+        bool broken_state;     /* state.json unreadable: do nothing, say so */
+        bool clock_kernel;     /* the kernel's NTP state counts (NodeRoleParams) */
+        bool clock_trust_said; /* wait_for_clock=no is in the journal */
         char problem[256];
         const PeerSet *peers;
         ElectionPeer masters[MAX_MASTERS];
@@ -84,6 +87,10 @@ bool node_role_grant_vote(NodeRole *r, const char *candidate, const char **ret_r
 
 /* Completes every held ready request: error 0 when this master became ready, else that error. */
 void node_role_ready_waiters_release(NodeRole *r, int error);
+
+/* Is the clock synchronised, or trusted (wait_for_clock=no)? Join material (a token valid for 24 h from now,
+ * uploaded certificates) is made only then. */
+bool node_role_clock_synced(NodeRole *r);
 
 /* What a master serves: status, votes, join material, the CA, join reports, ready. */
 extern const ExchangeProvider node_role_master_provider;

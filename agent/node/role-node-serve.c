@@ -59,6 +59,13 @@ static int provider_join(void *userdata, ExchangeCall *call, const char *node, E
 
         if (!r->bootstrap || bootstrap_phase(r->bootstrap) != PHASE_READY)
                 return -EAGAIN;
+        if (!node_role_clock_synced(r)) {
+                /* A rebooted master is ready from its state at once, before NTP answered: the token's 24 h and
+                 * the uploaded certificates would start from a wrong clock. The requester asks again. */
+                log_struct(LOG_NOTICE, 0, LOG_FIELDS("PIAGENT_PEER", node),
+                           "Not handing join material to %s yet: this master's clock is not synchronised", node);
+                return -EAGAIN;
+        }
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cni.h"
 #include "event-util.h"
@@ -81,6 +82,50 @@ static int op_preflight_fix(void *userdata, const PreflightFinding *f, size_t n,
         r->done = done;
         r->done_userdata = d;
         return preflight_fix_start(r->event, &preflight_fix_default_paths, f, n, on_fixed, r);
+}
+
+/* The clock (timesync.h): the escape (wait_for_clock=no) said once per role; what is waited for in words. */
+static int op_clock_synced(void *userdata, char *detail, size_t n)
+{
+        NodeRole *r = userdata;
+        bool synced;
+        int q;
+
+        if (!r->config->wait_for_clock) {
+                if (!r->clock_trust_said) {
+                        char now[64];
+                        time_t t = time(NULL);
+                        strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+                        log_warning("cluster.txt says wait_for_clock=no: trusting the clock as it is (%s); kubeadm's "
+                                    "certificates and tokens start from it",
+                                    now);
+                        r->clock_trust_said = true;
+                }
+                return 1;
+        }
+        q = timesync_probe(TIMESYNC_FLAG, r->clock_kernel, &synced);
+        if (q < 0)
+                return q;
+        if (synced)
+                return 1;
+        if (r->config->ntp)
+                snprintf(detail, n,
+                         "waiting for the clock: no NTP answer yet from %s (cluster.txt ntp=); kubeadm mints its "
+                         "certificates from it",
+                         r->config->ntp);
+        else
+                snprintf(detail, n,
+                         "waiting for the clock: no NTP answer yet from systemd-timesyncd's servers (from DHCP, else "
+                         "Debian's pool on the internet); on a LAN without internet, name an NTP server in "
+                         "cluster.txt (ntp=)");
+        return 0;
+}
+
+bool node_role_clock_synced(NodeRole *r)
+{
+        char detail[8];
+
+        return op_clock_synced(r, detail, sizeof detail) > 0;
 }
 
 static void on_probed(int error, void *userdata)
@@ -669,7 +714,9 @@ static void op_phase_changed(void *userdata, Phase phase, const char *detail)
 {
         NodeRole *r = userdata;
 
-        if (phase == PHASE_FAILED || phase == PHASE_PREFLIGHT)
+        if (phase == PHASE_PREFLIGHT && detail && strncmp(detail, "waiting for the clock", 21) == 0)
+                log_notice("%s: %s", phase_to_string(phase), detail); /* a wait, not a fault (it is in the status) */
+        else if (phase == PHASE_FAILED || phase == PHASE_PREFLIGHT)
                 log_error("%s: %s", phase_to_string(phase), strempty(detail ?: bootstrap_problem(r->bootstrap)));
         else if (detail)
                 log_notice("%s: %s", phase_to_string(phase), detail);
@@ -682,6 +729,7 @@ static void op_phase_changed(void *userdata, Phase phase, const char *detail)
 static const BootstrapOps node_ops = {
         .preflight_probe = op_preflight_probe,
         .preflight_fix = op_preflight_fix,
+        .clock_synced = op_clock_synced,
         .probe_endpoint = op_probe_endpoint,
         .request_votes = op_request_votes,
         .fetch_material = op_fetch_material,
@@ -765,6 +813,7 @@ int node_role_new(sd_event *e, const NodeRoleParams *p, NodeRoleChanged changed,
         r->event = sd_event_ref(e);
         r->config = config_ref(p->config);
         r->address = p->address;
+        r->clock_kernel = p->clock_kernel;
         r->changed = changed;
         r->userdata = userdata;
         r->self_id = strdup(p->self_id);

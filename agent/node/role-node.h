@@ -26,6 +26,7 @@ typedef struct NodeRoleParams {
         const char *boot_dir;         /* role.txt, cluster.txt, and a pod network manifest the user may add (cni.h) */
         const char *kubeadm;          /* PIAGENT_KUBEADM (settings.h): the kubeadm program, or NULL */
         const char *preflight_ignore; /* PIAGENT_PREFLIGHT_IGNORE (settings.h), or NULL */
+        bool clock_kernel;            /* the kernel's NTP state counts as a synchronised clock (PIAGENT_CLOCK_KERNEL) */
         Bus *bus;                     /* systemd, for the exchange worker's unit */
         /* Masters: where the unprivileged exchange worker (piagent-exchange.service) connects; NULL: the
          * exchange is served in this process (not run by systemd). */

@@ -14,6 +14,9 @@ start order with delays (issue 6, test 2).
 it accepts follow it; docs/kubeadm-double.md); every kubeadm run must then use that release's API with no warning.
 --late-master adds a fourth master after the reboot: its control-plane join takes material from a master that is
 ready only from its persisted state (issue 13, point 1).
+--unsynced-clock NODE starts that node with a clock that is not synchronised (no timesyncd flag) and cluster.txt
+naming NTP servers: it waits in preflight, saying so, with timesyncd's drop-in written, and runs no kubeadm until
+the flag appears (issue 13, point 3).
 """
 
 import argparse
@@ -27,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from harness import Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
+from harness import CLOCK_FLAG, CLOCK_FLAG_TMPFILES, Cluster, NodeSpec, NotYet, log, run_scenario  # noqa: E402
 import testbed  # noqa: E402
 
 VIP = "10.77.0.240"
@@ -68,8 +71,13 @@ def journal(c, n, unit="piagent.service"):
     return c.exec(n, ["journalctl", "-u", unit, "-b", "--no-pager", "-o", "cat"], check=False).stdout
 
 
-def specs_for(secret, workers, fail_first_init=False, kubeadm_version=None):
+NTP = "10.77.0.1 ntp.example.lan"
+
+
+def specs_for(secret, workers, fail_first_init=False, kubeadm_version=None, unsynced=None):
     cluster = f"cluster=boot\nsecret={secret}\nvip={VIP}/24\napi_port=9000\nmasters=3\ncni=none\n"
+    if unsynced:
+        cluster += f"ntp={NTP.replace(' ', ', ')}\n"
     node_files = testbed.node_files(version=kubeadm_version, settings={"key-algorithm": "ECDSA-P256"},
                                     fail="init=1" if fail_first_init else None)
     node_files["/etc/systemd/system/piagent.service.d/preflight.conf"] = PREFLIGHT
@@ -78,7 +86,39 @@ def specs_for(secret, workers, fail_first_init=False, kubeadm_version=None):
     out += [NodeSpec(f"w{i}", "worker", cluster_txt=cluster, files=node_files) for i in range(1, workers + 1)]
     stranger = cluster.replace(secret, secrets.token_hex(32))
     out.append(NodeSpec("x1", "worker", cluster_txt=stranger, files=node_files))
+    for spec in out:
+        if spec.name == unsynced:
+            spec.files = dict(spec.files, **{CLOCK_FLAG_TMPFILES: ""})
     return out
+
+
+def unsynced_clock(c, node, others):
+    """node's clock is not synchronised: it waits in preflight, says what for in its status (the NTP servers of
+    cluster.txt, also written for timesyncd), and runs no kubeadm while every other node gets ready; once
+    timesyncd's flag appears it goes on by itself (issue 13, point 3)."""
+    want = f"waiting for the clock: no NTP answer yet from {NTP} (cluster.txt ntp=)"
+
+    def waiting():
+        text = status_text(c, node)
+        if want not in text:
+            raise NotYet(f"{node}: {text}")
+        return all_ready(c, others)
+
+    c.wait_for(waiting, timeout=180, what=f"{node} waiting for the clock, every other node ready")
+    t0 = time.monotonic()
+    time.sleep(3)  # more than one look at the clock (every 2 s)
+    expect(want in status_text(c, node), f"{node}: {status_text(c, node)}")
+    ran = [r.get("command") for r in testbed.invocations(c, node) if r.get("command") != "version"]
+    expect(not ran, f"{node} ran kubeadm {ran} with a clock that is not synchronised")
+    dropin = c.exec(node, ["cat", "/etc/systemd/timesyncd.conf.d/piagent.conf"], check=False).stdout
+    expect(f"\n[Time]\nNTP={NTP}\n" in dropin, f"{node}: timesyncd drop-in {dropin!r}")
+    said = journal(c, node)
+    expect(said.count("waiting for the clock") == 1, f"{node}: the wait is not said exactly once: {said[-2000:]}")
+    c.exec(node, ["sh", "-c", f"mkdir -p {os.path.dirname(CLOCK_FLAG)} && touch {CLOCK_FLAG}"])
+    c.wait_for(lambda: node_ready(c, node), timeout=120, what=f"{node} ready once its clock is synchronised")
+    expect("The clock is synchronised: going on" in journal(c, node), f"{node}: the journal does not say it went on")
+    log(f"{node} waited for its clock (no kubeadm, status names {NTP}), ready {time.monotonic() - t0:.1f} s after "
+        "the flag")
 
 
 def show(c, by):
@@ -101,7 +141,7 @@ def late_joiner(c, args, init_master, others, specs):
     log(f"powered off {init_master}, the master that initialized")
     testbed.set_clock_offset(c, others, 25 * 3600)  # every token created so far has expired
     cluster = next(s.cluster_txt for s in specs if s.name == "w1")
-    files = next(s.files for s in specs if s.name == "w1")
+    files = {k: v for k, v in next(s.files for s in specs if s.name == "w1").items() if k != CLOCK_FLAG_TMPFILES}
     late, = c.up([NodeSpec("late1", "worker", cluster_txt=cluster, files=files)])
     c.wait_for(lambda: node_ready(c, late), timeout=180, what="the late worker joined")
     runs = testbed.invocations(c, late)
@@ -190,12 +230,14 @@ def main():
                     help="the double fails the first kubeadm init on every master (issue 6, test 8)")
     ap.add_argument("--kubeadm-version", default=None,
                     help="what the kubeadm double is (e.g. v1.30.14); default: the double's own (docs/kubeadm-double.md)")
+    ap.add_argument("--unsynced-clock", metavar="NODE", default=None,
+                    help="start NODE with a clock that is not synchronised; cluster.txt names NTP servers")
     ap.add_argument("--late-master", action="store_true",
                     help="after the reboot, add a fourth master: it joins with material from a restarted master")
     args = ap.parse_args()
 
     secret = secrets.token_hex(32)
-    specs = specs_for(secret, args.workers, args.fail_first_init, args.kubeadm_version)
+    specs = specs_for(secret, args.workers, args.fail_first_init, args.kubeadm_version, args.unsynced_clock)
     with Cluster("bootstrap", binary=args.binary) as c:
         c.prepare()
         if args.order == "together":
@@ -215,6 +257,8 @@ def main():
         workers = [by[f"w{i}"] for i in range(1, args.workers + 1)]
         stranger = by["x1"]
         members = [n for n in nodes if n is not stranger]
+        if args.unsynced_clock:
+            unsynced_clock(c, by[args.unsynced_clock], [n for n in members if n.name != args.unsynced_clock])
 
         c.wait_for(lambda: all_ready(c, members), timeout=args.timeout, what="every node ready")
         log(f"all {len(members)} nodes ready {time.monotonic() - t_last:.1f} s after the last node started")

@@ -233,6 +233,12 @@ for u in keepalived.service haproxy.service; do
 	expect "$u disabled (the agent starts it on lb nodes)" "$(unit_state "$u")" disabled
 done
 
+# the clock: stamped with the build time (a first boot does not start in 1970)
+for f in usr/lib/clock-epoch var/lib/systemd/timesync/clock; do
+	age=$(($(date +%s) - $(stat -c %Y "$root/$f" 2>/dev/null || echo 0)))
+	if [ "$age" -ge 0 ] && [ "$age" -lt 7200 ]; then ok "/$f stamped at build time"; else bad "/$f not stamped at build time (age $age s)"; fi
+done
+
 # boot partition
 if cmp -s "$repo/image/bootfiles/role.txt" "$boot/role.txt"; then ok "role.txt is the image's template"; else bad "role.txt is not the image's template"; fi
 if cmp -s "$stage_src/04-boot-files/files/README.txt" "$boot/README.txt"; then ok "README.txt on the boot partition"; else bad "README.txt missing"; fi

@@ -34,6 +34,9 @@ typedef struct World {
         bool joined_reported, joined_success;
         Phase last_phase;
         unsigned phase_reports; /* phase_changed calls with a detail (what the journal gets) */
+        bool clock_unsynced;    /* the clock is not synchronised (healthy(): it is) */
+        int clock_error;
+        unsigned clock_asked;
 } World;
 
 static void note(World *w, const char *what)
@@ -56,6 +59,17 @@ static int op_fix(void *u, const PreflightFinding *f, size_t n, BootstrapDone do
         w->facts.ip_forward = true;
         done(0, NULL, d);
         return 0;
+}
+
+static int op_clock(void *u, char *detail, size_t n)
+{
+        World *w = u;
+        w->clock_asked++;
+        if (w->clock_error < 0)
+                return w->clock_error;
+        if (w->clock_unsynced)
+                snprintf(detail, n, "waiting for the clock: no NTP answer yet from ntp.lan");
+        return !w->clock_unsynced;
 }
 
 static int op_endpoint(void *u, BootstrapDone done, void *d)
@@ -151,6 +165,7 @@ static void op_phase(void *u, Phase p, const char *detail)
 static const BootstrapOps ops = {
         .preflight_probe = op_probe,
         .preflight_fix = op_fix,
+        .clock_synced = op_clock,
         .probe_endpoint = op_endpoint,
         .request_votes = op_votes,
         .fetch_material = op_material,
@@ -320,6 +335,67 @@ static void bootstrap__minority_of_votes__no_init(void **state)
         bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
         assert_log(&w, (const char *[]){"votes", "votes", "votes", "init", "cni", NULL});
         assert_null(bootstrap_problem(b));
+        bootstrap_free(b);
+}
+
+/* Nothing that mints certificates or tokens before the clock is synchronised: the node waits in preflight with
+ * the reason in its status, looks again on the timer only (peer updates do not), and goes on by itself. */
+static void bootstrap__clock_unsynced__waits_then_goes_on(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=worker\n", "w-1", (NodeState){});
+        const BootstrapView v = {.ready_master = true};
+
+        w.clock_unsynced = true;
+        bootstrap_tick(b, &v);
+        assert_int_equal(bootstrap_phase(b), PHASE_PREFLIGHT);
+        assert_string_equal(strempty(bootstrap_problem(b)), "waiting for the clock: no NTP answer yet from ntp.lan");
+        assert_int_equal(w.scheduled, 2000000);
+        assert_log(&w, (const char *[]){NULL});
+        unsigned reports = w.phase_reports, asked = w.clock_asked;
+
+        bootstrap_tick(b, &v); /* a peer update */
+        assert_int_equal(w.clock_asked, asked);
+        bootstrap_timer(b, &v); /* still not: said once */
+        assert_int_equal(w.clock_asked, asked + 1);
+        assert_int_equal(w.phase_reports, reports);
+        assert_int_equal(bootstrap_phase(b), PHASE_PREFLIGHT);
+        assert_log(&w, (const char *[]){NULL});
+
+        w.clock_unsynced = false;
+        bootstrap_timer(b, &v);
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
+        assert_null(bootstrap_problem(b));
+        assert_log(&w, (const char *[]){"material worker", "join", NULL});
+        bootstrap_free(b);
+
+        /* A master does not even take part in the election meanwhile; one that cannot tell waits too. */
+        w = healthy();
+        w.clock_error = -EPERM;
+        w.votes = 2;
+        b = start(&w, "role=master\n", "m-1", (NodeState){});
+        bootstrap_tick(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), PHASE_PREFLIGHT);
+        assert_non_null(strstr(strempty(bootstrap_problem(b)), "cannot tell whether it is synchronised"));
+        assert_log(&w, (const char *[]){NULL});
+        w.clock_error = 0;
+        bootstrap_timer(b, &(BootstrapView){.masters = three, .n_masters = 3});
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
+        assert_log(&w, (const char *[]){"votes", "init", "cni", NULL});
+        bootstrap_free(b);
+}
+
+/* A member (rebooted) is ready from its state without waiting for the clock: it runs no kubeadm init or join. */
+static void bootstrap__member_clock_unsynced__ready_at_once(void **state)
+{
+        World w = healthy();
+        Bootstrap *b = start(&w, "role=master\n", "m-1", (NodeState){.membership = MEMBERSHIP_JOINED});
+
+        w.clock_unsynced = true;
+        bootstrap_tick(b, &(BootstrapView){});
+        assert_int_equal(bootstrap_phase(b), PHASE_READY);
+        assert_int_equal(w.clock_asked, 0);
+        assert_log(&w, (const char *[]){NULL});
         bootstrap_free(b);
 }
 
@@ -561,6 +637,8 @@ int main(void)
                 cmocka_unit_test(bootstrap__minority_of_votes__no_init),
                 cmocka_unit_test(bootstrap__candidate_steps_down__own_vote_freed_others_kept),
                 cmocka_unit_test(bootstrap__endpoint_down__master_waits),
+                cmocka_unit_test(bootstrap__clock_unsynced__waits_then_goes_on),
+                cmocka_unit_test(bootstrap__member_clock_unsynced__ready_at_once),
                 cmocka_unit_test(bootstrap__higher_master__joins_initialized_cluster_as_control_plane),
                 cmocka_unit_test(bootstrap__member_after_reboot__never_runs_kubeadm),
                 cmocka_unit_test(bootstrap__interrupted_attempt__reset_first),

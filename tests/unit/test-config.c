@@ -120,6 +120,8 @@ static void config_parse__reference_files__defaults_of_reference_network(void **
         assert_null(c->interface);
         assert_false(c->init);
         assert_null(c->kubernetes_version);
+        assert_null(c->ntp);
+        assert_true(c->wait_for_clock);
         assert_null(c->source[CONFIG_VIP].file);
         assert_string_equal(c->source[CONFIG_ROLE].file, ROLE_FILE);
         assert_int_equal(c->source[CONFIG_SECRET].line, 2);
@@ -131,7 +133,8 @@ static void config_parse__every_key_set__values_taken(void **state)
         char buf[IPV4_CIDR_STRLEN];
         CHECK_OK("role=master\nhostname=pi-m1\ninterface=end0\ninit=yes\n",
                  "cluster=home\nsecret=" SECRET "\nvip=10.0.0.5/8\napi_port=8443\nexchange_port=7000\nmasters=5\n"
-                 "pod_subnet=172.16.0.0/16\nservice_subnet=10.128.0.0/16\nkubernetes_version=1.31.2\ncni=calico\n",
+                 "pod_subnet=172.16.0.0/16\nservice_subnet=10.128.0.0/16\nkubernetes_version=1.31.2\ncni=calico\n"
+                 "ntp=192.168.1.1, ntp.example.lan  fd00::1\nwait_for_clock=no\n",
                  res);
         Config *c = res->config;
 
@@ -147,6 +150,8 @@ static void config_parse__every_key_set__values_taken(void **state)
         assert_string_equal(ipv4_cidr_format(&c->service_subnet, buf), "10.128.0.0/16");
         assert_string_equal(c->kubernetes_version, "v1.31.2");
         assert_int_equal(c->cni, CNI_CALICO);
+        assert_string_equal(c->ntp, "192.168.1.1 ntp.example.lan fd00::1");
+        assert_false(c->wait_for_clock);
         result_free(res);
 }
 
@@ -648,6 +653,25 @@ static void config_parse__misspelt_cni__did_you_mean(void **state)
         result_free(res);
 }
 
+static void config_parse__bad_ntp__rejected(void **state)
+{
+        Result *res = parse("role=lb\n", CLUSTER "ntp=ntp.lan bad_name.lan\n");
+        assert_one_problem_prefix(res, "cluster.txt:3: invalid NTP server 'bad_name.lan' in ntp:");
+        result_free(res);
+        res = parse("role=lb\n", CLUSTER "ntp=-a.lan\n");
+        assert_one_problem_prefix(res, "cluster.txt:3: invalid NTP server '-a.lan'");
+        result_free(res);
+        res = parse("role=lb\n", CLUSTER "ntp=a b c d e f g h i\n");
+        assert_one_problem(res, "cluster.txt:3: ntp names more than 8 servers");
+        result_free(res);
+        res = parse("role=lb\n", CLUSTER "ntp=,,\n");
+        assert_one_problem_prefix(res, "cluster.txt:3: ntp is empty");
+        result_free(res);
+        res = parse("role=lb\n", CLUSTER "wait_for_clock=later\n");
+        assert_one_problem(res, "cluster.txt:3: invalid value 'later' for 'wait_for_clock': write yes or no");
+        result_free(res);
+}
+
 /* ---- encodings and limits ---- */
 
 static void config_parse__binary_file__not_text_reported_once(void **state)
@@ -883,6 +907,7 @@ int main(void)
                 cmocka_unit_test(config_parse__old_kubernetes_version__unsupported),
                 cmocka_unit_test(config_parse__garbage_kubernetes_version__rejected),
                 cmocka_unit_test(config_parse__misspelt_cni__did_you_mean),
+                cmocka_unit_test(config_parse__bad_ntp__rejected),
                 cmocka_unit_test(config_parse__binary_file__not_text_reported_once),
                 cmocka_unit_test(config_parse__nul_byte__not_text),
                 cmocka_unit_test(config_parse__invalid_utf8__reported),

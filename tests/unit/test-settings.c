@@ -29,6 +29,7 @@ static void settings_from_environment__every_variable__its_field(void **state)
                 "PIAGENT_ROLES=no",
                 "PIAGENT_KUBEADM=/opt/kubeadm-double",
                 "PIAGENT_PREFLIGHT_IGNORE=memory,swap",
+                "PIAGENT_CLOCK_KERNEL=no",
                 "PIAGENT_TEST_BREAK=haproxy",
                 NULL,
         };
@@ -46,6 +47,7 @@ static void settings_from_environment__every_variable__its_field(void **state)
         assert_string_equal(s.roles, "no");
         assert_string_equal(s.kubeadm, "/opt/kubeadm-double");
         assert_string_equal(s.preflight_ignore, "memory,swap");
+        assert_string_equal(s.clock_kernel, "no");
         assert_string_equal(s.test_break, "haproxy");
         settings_done(&s);
         assert_null(s.boot_dir);
@@ -86,7 +88,7 @@ static void settings_variable__listed__names_and_descriptions(void **state)
                 assert_non_null(v->name);
                 assert_true(strlen(v->what) > 0);
         }
-        assert_int_equal(n, 12);
+        assert_int_equal(n, 13);
         assert_string_equal(settings_variable(0)->name, "INVOCATION_ID");
         assert_null(settings_variable(n));
 }

@@ -36,4 +36,9 @@ say "swap:${swap_done:- no swap service or fstab swap found}"
 # agent configures and starts them on load balancers only.
 systemctl enable avahi-daemon.service containerd.service systemd-timesyncd.service </dev/null
 systemctl disable keepalived.service haproxy.service </dev/null
+# The clock: systemd moves it at boot forward to /usr/lib/clock-epoch's mtime, systemd-timesyncd to its clock
+# file's: stamped with the build time, a first boot does not start in 1970 (the agent still waits for NTP).
+mkdir -p /var/lib/systemd/timesync
+touch /usr/lib/clock-epoch /var/lib/systemd/timesync/clock
+say "clock stamped: /usr/lib/clock-epoch and /var/lib/systemd/timesync/clock ($(date -u +%Y-%m-%dT%H:%MZ))"
 say "enabled avahi-daemon, containerd, systemd-timesyncd; disabled keepalived, haproxy (the agent starts them on lb nodes)"
