@@ -14,23 +14,25 @@
 
 int timesync_probe(const char *flag, bool kernel, bool *ret_synced)
 {
-        if (kernel) {
-                struct timex tx = {};
-                int s = adjtimex(&tx);
-
-                if (s < 0)
-                        return -errno;
-                if (s != TIME_ERROR) {
-                        *ret_synced = true;
-                        return 0;
-                }
-        }
         if (access(flag, F_OK) == 0) {
                 *ret_synced = true;
                 return 0;
         }
         if (errno != ENOENT)
                 return -errno;
+        if (kernel) {
+                /* modes 0: reads only (setting needs CAP_SYS_TIME). A seccomp filter that denies it (EPERM) leaves
+                 * timesyncd's flag as the only word: piagent.service allows it (units/piagent.service). */
+                struct timex tx = {};
+                int s = adjtimex(&tx);
+
+                if (s < 0 && errno != EPERM && errno != ENOSYS)
+                        return -errno;
+                if (s >= 0 && s != TIME_ERROR) {
+                        *ret_synced = true;
+                        return 0;
+                }
+        }
         *ret_synced = false;
         return 0;
 }

@@ -47,6 +47,21 @@ static void timesync_probe__flag_file__synchronised(void **state)
         unlink(flag);
 }
 
+/* The kernel's word: whatever the host's clock is, asking works (adjtimex read-only, no CAP_SYS_TIME needed), and
+ * the flag still counts. */
+static void timesync_probe__kernel__asked_flag_still_counts(void **state)
+{
+        char flag[128];
+        bool synced = false;
+
+        snprintf(flag, sizeof flag, "%s/synchronized", dir);
+        assert_int_equal(timesync_probe(flag, true, &synced), 0);
+        assert_int_equal(write_file_atomic(flag, "", 0, 0644), 0);
+        assert_int_equal(timesync_probe(flag, true, &synced), 0);
+        assert_true(synced);
+        unlink(flag);
+}
+
 static void timesync_probe__unreadable_directory__error(void **state)
 {
         bool synced = false;
@@ -89,6 +104,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(timesync_probe__flag_file__synchronised),
+                cmocka_unit_test(timesync_probe__kernel__asked_flag_still_counts),
                 cmocka_unit_test(timesync_probe__unreadable_directory__error),
                 cmocka_unit_test(timesync_write_dropin__written_changed_removed),
         };
