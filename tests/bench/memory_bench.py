@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "cluster"))
 sys.path.insert(0, os.path.join(HERE, "..", "doubles"))
-from benchlib import agent_pid, loadavg, proc_sample  # noqa: E402
+from benchlib import agent_pid, agent_pids, loadavg, proc_sample  # noqa: E402
 from harness import Cluster, NodeSpec, NotYet, log  # noqa: E402
 from scenario_bootstrap import PREFLIGHT, VIP, status_text  # noqa: E402
 import testbed  # noqa: E402
@@ -64,6 +64,14 @@ def one(args, role):
         s["heap_dirty"] = heap_kib(pid) * 1024
         s["status"] = status_text(c, n)
         s["load_average"] = loadavg()
+        # A master's sandboxed exchange worker is a second process of the agent: its figures apart.
+        worker = agent_pids(n).get("exchange")
+        if worker:
+            w = proc_sample(worker)
+            s["exchange_worker"] = {"Pss": w.get("Pss", 0), "uss": w.get("Private_Clean", 0) + w.get("Private_Dirty", 0),
+                                    "Private_Dirty": w.get("Private_Dirty", 0), "Rss": w.get("Rss", 0)}
+            log(f"{role}: its exchange worker: PSS {w.get('Pss', 0) / 2**20:.2f} MiB, USS "
+                f"{s['exchange_worker']['uss'] / 2**20:.2f} MiB, private dirty {w.get('Private_Dirty', 0) / 2**20:.2f} MiB")
         log(f"{role}: PSS {s['Pss'] / 2**20:.2f} MiB, USS {s['uss'] / 2**20:.2f} MiB, private dirty "
             f"{s['Private_Dirty'] / 2**20:.2f} MiB (heap {s['heap_dirty'] / 2**20:.2f}), RSS {s['Rss'] / 2**20:.2f} MiB"
             f" ({s['status']}; load average {s['load_average']})")
