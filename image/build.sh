@@ -26,6 +26,11 @@ Usage: image/build.sh [options]
                       Without it the image is the base only (no agent): for testing the image itself.
   --k8s-debs DIR      install every .deb in DIR (kubeadm, kubelet, kubectl, cri-tools,
                       kubernetes-cni for arm64, from the Kubernetes project's package repository)
+  --k8s-images DIR    container image archives (*.tar: an OCI image layout or a docker-archive) for a
+                      first boot without internet: the images `kubeadm config images list` names and the
+                      pod network's, saved on a machine with internet; piagent-images.service imports
+                      them into containerd's k8s.io namespace at boot, before the agent starts (needs
+                      --agent-deb)
   --secret-file FILE  the cluster secret for cluster.txt: a cluster.txt of an earlier build (its
                       secret= line) or a file holding the secret (>= 32 characters [0-9a-zA-Z]);
                       default: 64 fresh hex characters from /dev/urandom, printed once at the end.
@@ -42,12 +47,13 @@ Usage: image/build.sh [options]
 USAGE
 }
 
-agent_deb="" k8s_dir="" secret="" secret_file="" ssh_key="" version="" out="$here/out" compress=xz
+agent_deb="" k8s_dir="" k8s_images="" secret="" secret_file="" ssh_key="" version="" out="$here/out" compress=xz
 cache=${PIAGENT_CACHE_DIR:-/var/cache/piagent} rebuild_base=0 only_key=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--agent-deb) agent_deb=$2; shift 2 ;;
 	--k8s-debs) k8s_dir=$2; shift 2 ;;
+	--k8s-images) k8s_images=$2; shift 2 ;;
 	--secret-file) secret_file=$2; shift 2 ;;
 	--secret | --secret=*) die "--secret would put the cluster secret on the command line, where any local user sees it: use --secret-file FILE (e.g. the .cluster.txt of an earlier build)" ;;
 	--ssh-key) ssh_key=$2; shift 2 ;;
@@ -75,6 +81,19 @@ if [ "$only_key" = 1 ]; then echo "$base_key"; exit 0; fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root (mmdebstrap --mode=root, chroot into the arm64 tree)"
 case "$compress" in xz | zstd | none) ;; *) die "--compress: xz, zstd or none" ;; esac
+if [ -n "$k8s_images" ]; then
+	[ -n "$agent_deb" ] || die "--k8s-images needs --agent-deb: the agent's package brings piagent-images.service, which imports them"
+	[ -d "$k8s_images" ] || die "--k8s-images: no such directory: $k8s_images"
+	shopt -s nullglob
+	image_archives=("$k8s_images"/*.tar)
+	shopt -u nullglob
+	[ ${#image_archives[@]} -gt 0 ] || die "--k8s-images: no *.tar image archives in $k8s_images (docs/image.md, \"Offline\")"
+	for a in "${image_archives[@]}"; do
+		members=$(tar -tf "$a" 2>/dev/null) || die "--k8s-images: $a is not a tar archive"
+		grep -qxE '(\./)?(index\.json|manifest\.json)' <<<"$members" ||
+			die "--k8s-images: $a is neither an OCI image layout (index.json) nor a docker-archive (manifest.json)"
+	done
+fi
 if [ -n "$agent_deb" ]; then
 	[ -f "$agent_deb" ] || die "--agent-deb: no such file: $agent_deb"
 	[ "$(dpkg-deb -f "$agent_deb" Package)" = piagent ] || die "--agent-deb: $agent_deb is not the piagent package"
@@ -161,6 +180,12 @@ if [ -n "$agent_deb" ]; then
 	[ -x "$root/usr/bin/piagent" ] || die "the piagent package did not install /usr/bin/piagent"
 	systemctl --root="$root" enable piagent.service >&2
 	[ "$(systemctl --root="$root" is-enabled piagent.service)" = enabled ] || die "piagent.service is not enabled"
+fi
+if [ -n "$k8s_images" ]; then
+	# Imported at boot by piagent-images.service (units/), which moves each one to imported/ once it is in.
+	install -d -m 0755 "$root/var/lib/piagent-images"
+	install -m 0644 "${image_archives[@]}" "$root/var/lib/piagent-images/"
+	log "container image archives for an offline first boot: $(printf '%s ' "${image_archives[@]##*/}")"
 fi
 for f in "${test_only[@]}"; do
 	if [ -x "$here/base/overlay/$f" ]; then mode=0755; else mode=0644; fi

@@ -4,6 +4,9 @@
 #
 #   PIAGENT_DEB   path of the .deb (with build-docker.sh: a path inside the container, i.e. below
 #                 the pi-gen directory); default: the one piagent_*_arm64.deb in 02-agent/files/
+#   PIAGENT_K8S_IMAGES  a directory of container image archives (*.tar, OCI layout or docker-archive) for
+#                 a first boot without internet (image/build.sh --k8s-images): into /var/lib/piagent-images,
+#                 which piagent-images.service imports into containerd at boot; default: none
 #
 # Not into the image's /tmp: pi-gen's on_chroot mounts a fresh tmpfs there the first time a stage
 # enters the chroot, which hides whatever was put there before.
@@ -33,3 +36,14 @@ install -d -m 0755 "$stage_dir"
 # apt reads local packages as its unprivileged _apt user: world-readable
 install -m 0644 "$deb" "$stage_dir/"
 log "stage-piagent: agent package $(basename "$deb")"
+
+if [ -n "${PIAGENT_K8S_IMAGES:-}" ]; then
+	[ -d "$PIAGENT_K8S_IMAGES" ] || die "PIAGENT_K8S_IMAGES=$PIAGENT_K8S_IMAGES: no such directory"
+	shopt -s nullglob
+	archives=("$PIAGENT_K8S_IMAGES"/*.tar)
+	shopt -u nullglob
+	[ ${#archives[@]} -gt 0 ] || die "PIAGENT_K8S_IMAGES=$PIAGENT_K8S_IMAGES holds no *.tar image archives"
+	install -d -m 0755 "$ROOTFS_DIR/var/lib/piagent-images"
+	install -m 0644 "${archives[@]}" "$ROOTFS_DIR/var/lib/piagent-images/"
+	log "stage-piagent: ${#archives[@]} container image archive(s) for an offline first boot"
+fi
