@@ -174,6 +174,17 @@ install_debs() { # install_debs LABEL FILE... (inside the arm64 tree, through qe
 if [ -n "$k8s_dir" ]; then
 	install_debs "Kubernetes packages" "$k8s_dir"/*.deb
 	chroot "$root" dpkg-query -W kubeadm kubelet kubectl >&2 || die "--k8s-debs: kubeadm, kubelet and kubectl are needed"
+	# containerd's sandbox_image: the pause image this kubeadm expects (Debian's containerd defaults to
+	# pause:3.6; kubeadm warns about the mismatch and every node then pulls both). Asked of the kubeadm just
+	# installed, with its own version (no internet needed).
+	k8s_version=$(chroot "$root" kubeadm version -o short </dev/null) || die "--k8s-debs: kubeadm version failed"
+	pause=$(chroot "$root" kubeadm config images list --kubernetes-version "$k8s_version" </dev/null | grep -m1 '/pause:') ||
+		die "--k8s-debs: kubeadm config images list names no pause image"
+	sed -i -e '/^[[:space:]]*sandbox_image = /d' \
+		-e "s|^  \[plugins.\"io.containerd.grpc.v1.cri\"\]\$|&\n    sandbox_image = \"$pause\"|" "$root/etc/containerd/config.toml"
+	grep -qxF "    sandbox_image = \"$pause\"" "$root/etc/containerd/config.toml" ||
+		die "could not set sandbox_image in /etc/containerd/config.toml"
+	log "containerd's sandbox_image: $pause (kubeadm $k8s_version)"
 fi
 if [ -n "$agent_deb" ]; then
 	install_debs "piagent" "$agent_deb"

@@ -189,9 +189,15 @@ if [ "$k8s" = fake ]; then
 		expect "$p version" "$(pkgver "$p")" "$k8s_version-1.1"
 	done
 	expect "kubernetes-cni installed (kubelet depends on it)" "$(status kubernetes-cni)" "install ok installed"
+	# the pause image the stand-in kubeadm names for its version (asked here of the same script, outside the image)
+	pause=$(dpkg-deb --fsys-tarfile "$work/k8s-repo/kubeadm_${k8s_version}-1.1_arm64.deb" | tar -xO ./usr/bin/kubeadm |
+		sh -s config images list --kubernetes-version "v$k8s_version" | grep /pause:)
+	expect "containerd's sandbox_image is kubeadm's pause ($pause)" \
+		"$(grep -E '^[[:space:]]*sandbox_image = ' "$root/etc/containerd/config.toml")" "    sandbox_image = \"$pause\""
 else
 	expect "no kubernetes.list (skipped)" "$(test -e "$root/etc/apt/sources.list.d/kubernetes.list" && echo present || echo absent)" absent
 	expect "no kubeadm (skipped)" "$(status kubeadm)" ""
+	expect "no sandbox_image without kubeadm" "$(grep -c sandbox_image "$root/etc/containerd/config.toml")" 0
 fi
 
 # /etc/piagent-image-release
@@ -205,7 +211,10 @@ expect "piagent-image-release: kubernetes" "$(sed -n 's/^PIAGENT_IMAGE_KUBERNETE
 # node settings: the image's files, byte for byte, root-owned, same modes
 while IFS= read -r f; do
 	f=${f#./}
-	if cmp -s "$repo/image/base/overlay/$f" "$root/$f"; then ok "/$f installed, identical to the image's"; else bad "/$f missing or not the image's"; fi
+	# containerd's config: the image's, plus the sandbox_image line the stage adds when kubeadm is installed
+	if [ "$f" = etc/containerd/config.toml ] && [ -f "$root/$f" ]; then
+		if grep -v '^    sandbox_image = ' "$root/$f" | cmp -s "$repo/image/base/overlay/$f" -; then ok "/$f installed, the image's (and sandbox_image)"; else bad "/$f not the image's"; fi
+	elif cmp -s "$repo/image/base/overlay/$f" "$root/$f"; then ok "/$f installed, identical to the image's"; else bad "/$f missing or not the image's"; fi
 	expect "/$f mode and owner" "$(stat -c '%a %U:%G' "$root/$f" 2>/dev/null)" \
 		"$(stat -c '%a' "$repo/image/base/overlay/$f") root:root"
 done < <(cd "$stage_src/03-node-settings/files/rootfs" && find . -type f | sort)

@@ -18,10 +18,22 @@ work=$(mktemp -d)
 trap 'gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 mkdeb() { # mkdeb NAME DEPENDS [VERSION]
-	local name=$1 depends=$2 version=${3:-$version} root=$work/$1
+	local name=$1 depends=$2 version=${3:-$version} root=$work/$1 minor pause
+	minor=${version#*.} minor=${minor%%.*}
+	if [ "$minor" -le 30 ]; then pause=3.9; elif [ "$minor" -le 33 ]; then pause=3.10; else pause=3.10.1; fi
 	mkdir -p "$root/DEBIAN" "$root/usr/bin"
+	# kubeadm answers the two questions the stage asks it (containerd's sandbox_image) in real kubeadm's
+	# format (cmd/kubeadm/app/cmd/config.go, images list); its pause follows kubeadm's constants.PauseVersion
+	# as far as this stand-in knows it (3.9 up to 1.30, 3.10 for 1.31-1.33, 3.10.1 after); the other images'
+	# tags are placeholders. Everything else is refused.
 	cat >"$root/usr/bin/$name" <<EOF
 #!/bin/sh
+if [ "$name" = kubeadm ] && [ "\$*" = "version -o short" ]; then echo "v$version"; exit 0; fi
+if [ "$name" = kubeadm ] && [ "\$*" = "config images list --kubernetes-version v$version" ]; then
+	for i in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do echo "registry.k8s.io/\$i:v$version"; done
+	printf '%s\\n' registry.k8s.io/coredns/coredns:v1.11.3 registry.k8s.io/pause:$pause registry.k8s.io/etcd:3.5.15-0
+	exit 0
+fi
 echo "$name: a stand-in made by piagent's tests/pi-gen/fake-k8s-repo.sh, not Kubernetes (v$version)" >&2
 exit 1
 EOF

@@ -34,6 +34,17 @@ say "swap:${swap_done:- no swap service or fstab swap found}"
 # Services, as in the piagent image: mDNS, the container runtime and the clock (certificates need
 # the time, a Pi has no battery-backed clock) start at boot; keepalived and HAProxy do not: the
 # agent configures and starts them on load balancers only.
+# containerd's sandbox_image: the pause image the installed kubeadm expects (Debian's containerd defaults to
+# pause:3.6; kubeadm warns about the mismatch and every node then pulls both). No kubeadm: left alone.
+if command -v kubeadm >/dev/null; then
+	k8s_version=$(kubeadm version -o short </dev/null)
+	pause=$(kubeadm config images list --kubernetes-version "$k8s_version" </dev/null | grep -m1 '/pause:')
+	sed -i -e '/^[[:space:]]*sandbox_image = /d' \
+		-e "s|^  \[plugins.\"io.containerd.grpc.v1.cri\"\]\$|&\n    sandbox_image = \"$pause\"|" /etc/containerd/config.toml
+	grep -qxF "    sandbox_image = \"$pause\"" /etc/containerd/config.toml ||
+		{ echo "stage-piagent: error: could not set sandbox_image in /etc/containerd/config.toml" >&2; exit 1; }
+	say "containerd's sandbox_image: $pause (kubeadm $k8s_version)"
+fi
 systemctl enable avahi-daemon.service containerd.service systemd-timesyncd.service </dev/null
 systemctl disable keepalived.service haproxy.service </dev/null
 # The clock: systemd moves it at boot forward to /usr/lib/clock-epoch's mtime, systemd-timesyncd to its clock
