@@ -138,6 +138,16 @@ static int add_entry(KvParser *p, const char *key, size_t key_len, const char *v
         return 0;
 }
 
+bool kv_word_is_echoable(const char *s, size_t len)
+{
+        if (!s || len == 0 || len > KV_ECHO_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!isalpha((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.' && s[i] != ' ')
+                        return false;
+        return true;
+}
+
 int kv_parser_line(KvParser *p, const char *line, size_t len)
 {
         bool first_content, ok;
@@ -186,9 +196,14 @@ int kv_parser_line(KvParser *p, const char *line, size_t len)
 
         if (key_len == 0)
                 return diag_add(p->diags, p->file, p->line, "missing key before '='");
-        if (!key_is_valid(key, key_len))
+        if (!key_is_valid(key, key_len) && kv_word_is_echoable(key, key_len))
                 return diag_add(p->diags, p->file, p->line, "invalid key '%.*s' (keys are letters, digits and '_')",
-                                (int)MIN(key_len, 40u), key);
+                                (int)key_len, key);
+        if (!key_is_valid(key, key_len))
+                return diag_add(p->diags, p->file, p->line,
+                                "invalid key of %zu characters, not shown in case it is part of the secret (keys are "
+                                "letters, digits and '_')",
+                                key_len);
 
         if (value_len >= 2 && (value[0] == '"' || value[0] == '\'') && value[value_len - 1] == value[0])
                 value++, value_len -= 2;

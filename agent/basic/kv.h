@@ -44,5 +44,11 @@ void kv_parser_done(KvParser *p);
 
 const KvEntry *kv_parser_get(const KvParser *p, const char *key);
 
+/* Whether a word from a boot file may be quoted in a message: at most 20 letters, spaces, '_', '-' or '.'. Anything
+ * else (longer, digits, symbols) could be part of a misplaced secret (a secret pasted on a line of its own, base64 with
+ * '=' padding, "secret: ..."), and the messages go to the journal and the screen: describe it instead. */
+#define KV_ECHO_MAX 20u
+bool kv_word_is_echoable(const char *s, size_t len);
+
 /* Levenshtein distance, capped (returns cap + 1 when larger), for "did you mean" suggestions. */
 unsigned kv_edit_distance(const char *a, const char *b, unsigned cap);

@@ -87,6 +87,14 @@ static int parse_role(Config *c, const char *v, char *err, size_t n)
         Role r = role_from_string(v);
         const char *hint;
 
+        if (r < 0 && !kv_word_is_echoable(v, strlen(v))) {
+                /* A bare word on role.txt's first line is taken as the role: it may be a pasted secret. */
+                snprintf(err, n,
+                         "unknown role (%zu characters, not shown in case it is part of the secret); the roles "
+                         "are lb, master, worker",
+                         strlen(v));
+                return -EINVAL;
+        }
         if (r < 0) {
                 hint = closest_word(v, role_names, _ROLE_MAX);
                 if (hint)
@@ -564,9 +572,14 @@ static int report_unknown_key(DiagList *diags, const KvEntry *e, bool role_file)
                         candidates[k] = keys[k].name;
 
         const char *hint = closest_word(e->key, candidates, _CONFIG_KEY_MAX);
+        if (!kv_word_is_echoable(e->key, strlen(e->key)))
+                /* Never quoted: it may be (part of) a misplaced secret, e.g. base64 with its '=' padding. */
+                return diag_add(diags, file, e->line,
+                                "unknown key of %zu characters, not shown in case it is part of the secret%s%s%s",
+                                strlen(e->key), hint ? " (did you mean '" : "", hint ?: "", hint ? "'?)" : "");
         if (hint)
-                return diag_add(diags, file, e->line, "unknown key '%.40s' (did you mean '%s'?)", e->key, hint);
-        return diag_add(diags, file, e->line, "unknown key '%.40s'", e->key);
+                return diag_add(diags, file, e->line, "unknown key '%s' (did you mean '%s'?)", e->key, hint);
+        return diag_add(diags, file, e->line, "unknown key '%s'", e->key);
 }
 
 /* seen: keys present in the files, valid or not, so that an invalid value is not also reported as missing. */

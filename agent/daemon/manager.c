@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 
+#include "boot-count.h"
 #include "boot-watch.h"
 #include "bus.h"
 #include "cluster-tag.h"
@@ -48,9 +50,12 @@ struct Manager {
         IdentitySetup *identity;
         Discovery *discovery;
         StatusServer *status_server;
-        char tag[CLUSTER_TAG_SIZE]; /* of the configuration in use */
+        char tag[CLUSTER_TAG_SIZE];         /* of the configuration in use */
+        uint8_t txt_key[PEER_TXT_KEY_SIZE]; /* signs and verifies TXT records: of the configuration in use */
+        uint32_t boot;                      /* this start's number (boot-count.h) */
         NodeIdentity ident;
         bool ident_ready;
+        sd_event_source *address_retry; /* until the cluster interface has an IPv4 address to sign */
 
         /* The role, once the node has its identity and is discoverable. Each role holds a reference to the
          * configuration it was started with. */
@@ -227,9 +232,15 @@ static void manager_apply_ntp(Manager *m, const Config *c)
                 on_timesyncd_restarted(r, "not queued", m);
 }
 
+static void erase_key(uint8_t (*key)[PEER_TXT_KEY_SIZE])
+{
+        explicit_bzero(*key, sizeof *key);
+}
+
 static int config_apply(Manager *m, Config *c)
 {
         char fp[SECRET_FINGERPRINT_SIZE], tag[CLUSTER_TAG_SIZE];
+        _cleanup_(erase_key) uint8_t key[PEER_TXT_KEY_SIZE];
         bool restart;
         int r;
 
@@ -237,6 +248,9 @@ static int config_apply(Manager *m, Config *c)
         if (r < 0)
                 return r;
         r = cluster_tag_compute(c->secret, tag);
+        if (r < 0)
+                return r;
+        r = peer_txt_key(c->secret, key);
         if (r < 0)
                 return r;
 
@@ -274,6 +288,7 @@ static int config_apply(Manager *m, Config *c)
                 return 0;
         }
         memcpy(m->tag, tag, sizeof tag);
+        memcpy(m->txt_key, key, sizeof key);
         m->ident_ready = false;
         manager_set_phase(m, PHASE_CONFIGURED);
         manager_status(m, "%s: configuration valid (cluster '%s')", role_to_string(c->role), c->cluster);
@@ -322,6 +337,42 @@ static void on_identity_waiting(const char *reason, void *userdata)
                 manager_status(m, "%s: configuration valid; %s", role_to_string(m->config->role), reason);
 }
 
+/* The node's address on the cluster interface, signed into its TXT record: nothing is published before it is
+ * there (DHCP may not be done yet). Asked for again every 2 s until then. */
+static int on_address_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+static struct in_addr manager_find_address(Manager *m)
+{
+        struct in_addr a = {};
+
+        if (!m->config || !m->ident_ready)
+                return a;
+        if (interface_ipv4_address(m->ident.netif.name, m->config->vip.addr, &a) >= 0) {
+                m->address_retry = sd_event_source_disable_unref(m->address_retry);
+                return a;
+        }
+        if (!m->address_retry && sd_event_add_time_relative(m->event, &m->address_retry, CLOCK_MONOTONIC,
+                                                            2 * 1000000ULL, 0, on_address_retry, m) < 0)
+                log_warning("Cannot schedule looking for the cluster interface's address again");
+        return (struct in_addr){};
+}
+
+static int on_address_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+        struct in_addr a;
+        int r;
+
+        m->address_retry = sd_event_source_disable_unref(m->address_retry);
+        a = manager_find_address(m);
+        if (a.s_addr == 0)
+                return 0;
+        r = discovery_set_address(m->discovery, a);
+        if (r < 0)
+                log_error_errno(r, "Failed to publish this node on mDNS: %m");
+        return 0;
+}
+
 static void on_identity_ready(const NodeIdentity *ident, void *userdata)
 {
         Manager *m = userdata;
@@ -339,6 +390,9 @@ static void on_identity_ready(const NodeIdentity *ident, void *userdata)
                                                   .phase = manager_effective_phase(m),
                                                   .ifindex = ident->netif.ifindex,
                                                   .port = m->config->exchange_port,
+                                                  .key = m->txt_key,
+                                                  .address = manager_find_address(m),
+                                                  .boot = m->boot,
                                           });
         if (r < 0)
                 log_error_errno(r, "Failed to start discovery: %m");
@@ -520,7 +574,8 @@ static char *render_status(void *userdata)
                             .port = c ? c->exchange_port : 0,
                             .status = m->status,
                     },
-                    discovery_peers(m->discovery), now, &text) < 0)
+                    discovery_peers(m->discovery), discovery_rejected(m->discovery),
+                    discovery_rejected_count(m->discovery), now, &text) < 0)
                 return NULL;
         return text;
 }
@@ -614,6 +669,12 @@ int manager_new(const ManagerOptions *o, Manager **ret)
                 return log_error_errno(m->lock_fd, "Failed to lock %s: %m", m->state_dir);
         if (!m->roles_enabled)
                 log_notice("Not run by systemd: discovering only; the role is not acted on (--roles=yes to act)");
+        r = boot_count_next(m->state_dir, &m->boot);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Failed to count this start in %s/" BOOT_COUNT_FILE " (using %" PRIu32
+                                  "); peers may hold this node's records for up to 30 s: %m",
+                                  m->state_dir, m->boot);
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -654,6 +715,8 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         boot_watch_free(m->boot_watch);
+        sd_event_source_disable_unref(m->address_retry);
+        explicit_bzero(m->txt_key, sizeof m->txt_key);
         manager_roles_stop(m);
         /* Freeing the mDNS client withdraws this node's records (avahi sends goodbyes). */
         status_server_free(m->status_server);

@@ -55,7 +55,48 @@ static cJSON *render_peer(const Peer *p, uint64_t now)
         return o;
 }
 
-int status_json_render(const StatusSelf *self, const PeerSet *peers, uint64_t now, char **ret)
+static double ms_ago(uint64_t now, uint64_t then)
+{
+        return (double)(now > then ? (now - then) / 1000 : 0);
+}
+
+static cJSON *render_rejected(const Rejected *r, uint64_t now)
+{
+        char a[INET_ADDRSTRLEN];
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o)
+                return NULL;
+        if (!add_string(o, "service", r->service) ||
+            !add_string(o, "address", inet_ntop(AF_INET, &r->address, a, sizeof a)) ||
+            !add_string(o, "id", r->id[0] ? r->id : NULL) || !add_string(o, "role", role_to_string(r->role)) ||
+            !add_string(o, "reason", r->reason) || !cJSON_AddNumberToObject(o, "count", r->count) ||
+            !cJSON_AddNumberToObject(o, "last_seen_ms_ago", ms_ago(now, r->last_seen_usec)) ||
+            !cJSON_AddNumberToObject(o, "first_seen_ms_ago", ms_ago(now, r->first_seen_usec))) {
+                cJSON_Delete(o);
+                return NULL;
+        }
+        return o;
+}
+
+static int render_rejected_list(cJSON *root, const PeerRejected *rejected, unsigned rejected_total, uint64_t now)
+{
+        cJSON *list = cJSON_AddArrayToObject(root, "rejected");
+
+        if (!list || !cJSON_AddNumberToObject(root, "rejected_total", rejected_total))
+                return -ENOMEM;
+        for (size_t i = 0; i < peer_rejected_size(rejected); i++) {
+                cJSON *o = render_rejected(peer_rejected_get(rejected, i), now);
+                if (!o || !cJSON_AddItemToArray(list, o)) {
+                        cJSON_Delete(o);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int status_json_render(const StatusSelf *self, const PeerSet *peers, const PeerRejected *rejected,
+                       unsigned rejected_total, uint64_t now, char **ret)
 {
         _cleanup_json_ cJSON *root = cJSON_CreateObject();
         cJSON *list, *s;
@@ -78,6 +119,8 @@ int status_json_render(const StatusSelf *self, const PeerSet *peers, uint64_t no
                         return -ENOMEM;
                 }
         }
+        if (render_rejected_list(root, rejected, rejected_total, now) < 0)
+                return -ENOMEM;
         text = json_print(root);
         if (!text)
                 return -ENOMEM;
@@ -127,6 +170,32 @@ static void print_peer(const cJSON *p, FILE *f)
                 cJSON_IsString(a0) && strlen(a0->valuestring) < INET6_ADDRSTRLEN ? a0->valuestring : "-", age(p, buf));
 }
 
+/* Services whose records did not count (an older agent's document has none). */
+static void print_rejected(const cJSON *root, FILE *f)
+{
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "rejected"), *r;
+        uint64_t total = 0;
+        char buf[32], claims[40];
+        int n = 0;
+
+        if (!cJSON_IsArray(list) || !list->child)
+                return;
+        (void)json_get_uint(root, "rejected_total", UINT64_C(1) << 52, &total);
+        fprintf(f, "\nRecords that did not verify (not peers; %d kept of %" PRIu64 " rejected since start):\n",
+                cJSON_GetArraySize(list), total);
+        fprintf(f, "%-24s %-15s %-20s %-9s %s\n", "SERVICE", "ADDRESS", "CLAIMS", "LAST SEEN", "REASON");
+        for (r = list->child; r && n < 1000; r = r->next, n++) {
+                if (!cJSON_IsObject(r))
+                        continue;
+                if (streq(show(r, "id"), "-"))
+                        snprintf(claims, sizeof claims, "-");
+                else
+                        snprintf(claims, sizeof claims, "%s %s", show(r, "role"), show(r, "id"));
+                fprintf(f, "%-24.24s %-15.15s %-20.20s %-9s %s\n", show(r, "service"), show(r, "address"), claims,
+                        age(r, buf), show(r, "reason"));
+        }
+}
+
 int status_print_table(const char *text, size_t size, FILE *f)
 {
         _cleanup_json_ cJSON *root = NULL;
@@ -156,6 +225,7 @@ int status_print_table(const char *text, size_t size, FILE *f)
                 n++;
         }
         fprintf(f, "\n%d peer%s.\n", n, n == 1 ? "" : "s");
+        print_rejected(root, f);
         if (fflush(f) != 0 || ferror(f))
                 return -EIO;
         return 0;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "peer-rejected.h"
 #include "peer-set.h"
 
 #define STATUS_JSON_VERSION 1
@@ -27,8 +28,11 @@ typedef struct StatusSelf {
         const char *status; /* the one-line STATUS= text */
 } StatusSelf;
 
-/* The JSON text (caller frees). Ages are computed against now (CLOCK_MONOTONIC usec). Returns 0 or -ENOMEM. */
-int status_json_render(const StatusSelf *self, const PeerSet *peers, uint64_t now, char **ret);
+/* The JSON text (caller frees): this node, its peers, and the services whose records did not verify (kept apart,
+ * with rejected_total counting every rejection since start). Ages are computed against now (CLOCK_MONOTONIC usec).
+ * Returns 0 or -ENOMEM. */
+int status_json_render(const StatusSelf *self, const PeerSet *peers, const PeerRejected *rejected,
+                       unsigned rejected_total, uint64_t now, char **ret);
 
 /* Parses what the daemon sent and prints it as a table. Returns 0, -EINVAL/-E2BIG for text that is not a status
  * document, or a negative errno from writing. */

@@ -3,12 +3,16 @@
 
 /* Peer discovery: publishes this node as a _piagent._tcp service, browses for the others, checks what they publish
  * and keeps the peer set. mDNS itself goes through an MdnsOps backend (avahi in the daemon, a fake in tests).
- * Logs arrivals, departures and changes of peers (PIAGENT_PEER=), and one warning per bad service. */
+ * Only records signed with the cluster secret, at their address and not older than the newest seen become peers;
+ * the others are kept apart (discovery_rejected()). Logs arrivals, departures and changes of peers (PIAGENT_PEER=),
+ * and one warning per rejected service and hour. */
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "mdns.h"
+#include "peer-rejected.h"
 #include "peer-set.h"
 
 #define DISCOVERY_SERVICE_TYPE "_piagent._tcp"
@@ -24,6 +28,9 @@ typedef struct DiscoverySelf {
         Phase phase;
         int ifindex;
         uint16_t port;
+        const uint8_t *key;     /* PEER_TXT_KEY_SIZE bytes (peer_txt_key()): signs our record, verifies the peers' */
+        struct in_addr address; /* published as addr=; 0 while the interface has none (then nothing is published) */
+        uint32_t boot;          /* this start's number (boot-count.h): seq=<boot>.<n> */
 } DiscoverySelf;
 
 /* Something shown in the status changed: peers, the connection to the mDNS daemon, the published name. */
@@ -42,6 +49,8 @@ void discovery_set_daemon_present(Discovery *d, bool present);
 void discovery_expect_daemon_restart(Discovery *d);
 /* Re-publishes the TXT record with the new phase. */
 int discovery_set_phase(Discovery *d, Phase phase);
+/* The node's address on the cluster interface (appeared or changed): publishes the record signed for it. */
+int discovery_set_address(Discovery *d, struct in_addr address);
 /* Re-publishes the TXT record saying whether this LB holds the virtual IP (vip=1). */
 int discovery_set_vip(Discovery *d, bool vip);
 void discovery_stop(Discovery *d);
@@ -51,8 +60,10 @@ const PeerSet *discovery_peers(const Discovery *d);
 MdnsState discovery_mdns_state(const Discovery *d);
 /* The service name as published (after collisions), or NULL while not published. */
 const char *discovery_published_name(const Discovery *d);
-/* Services rejected for a malformed TXT record so far (for status and tests). */
+/* Services rejected so far (malformed, unsigned, forged, misplaced or older records; for status and tests). */
 unsigned discovery_rejected_count(const Discovery *d);
+/* The rejected services kept to be shown (bounded; never peers). */
+const PeerRejected *discovery_rejected(const Discovery *d);
 
 /* The backend's events, exposed for tests that drive discovery without a daemon. */
 extern const MdnsEvents discovery_mdns_events;

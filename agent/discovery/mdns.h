@@ -47,7 +47,9 @@ typedef struct MdnsEvents {
         /* Our service name is taken on the LAN: published as new_name instead. */
         void (*collision)(void *userdata, const char *old_name, const char *new_name);
         void (*publish_failed)(void *userdata, const char *error);
-        void (*found)(void *userdata, const MdnsService *s); /* new, or its records changed */
+        /* New, or its records changed. Returns whether it is a peer now: the backend frees the resolvers of services
+         * that are not first when it needs room (a flood of forged services must not crowd out real ones). */
+        bool (*found)(void *userdata, const MdnsService *s);
         void (*removed)(void *userdata, const char *name);
         void (*resolve_failed)(void *userdata, const char *name, const char *error);
         /* The browse has delivered what the daemon knew when it (re)started. */
@@ -55,18 +57,26 @@ typedef struct MdnsEvents {
         void (*browse_failed)(void *userdata, const char *error);
 } MdnsEvents;
 
+/* The TXT record for the service as it is about to be published under name (after collisions, "name #2") with
+ * host as its SRV target (the daemon's host name, which it may change too): the record is signed for both, so the
+ * backend asks for it again whenever either changes and for every update. ret: NULL-terminated "key=value"
+ * strings, freed by the backend (strv_free). */
+typedef int (*MdnsTxtBuilder)(void *userdata, const char *name, const char *host, char ***ret);
+
 typedef struct MdnsPublication {
         const char *type; /* "_piagent._tcp" */
         const char *name; /* service instance name */
         int ifindex;      /* > 0 */
         uint16_t port;
-        char *const *txt; /* NULL-terminated "key=value" strings */
+        MdnsTxtBuilder txt;
+        void *txt_userdata;
 } MdnsPublication;
 
 typedef struct MdnsOps {
         int (*new)(sd_event *e, const MdnsEvents *events, void *userdata, void **ret);
         void (*free)(void *backend);
-        /* Publishes, or updates what is published (a new TXT record is sent as an update). */
+        /* Publishes, or updates what is published (a new TXT record is sent as an update): the TXT record is asked
+         * for from p->txt now and whenever it must be signed again. */
         int (*publish)(void *backend, const MdnsPublication *p);
         void (*unpublish)(void *backend);
         int (*browse)(void *backend, const char *type, int ifindex);

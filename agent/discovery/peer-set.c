@@ -87,6 +87,7 @@ static int insert_new(PeerSet *s, size_t at, const PeerUpdate *u, uint64_t now)
         snprintf(p->phase_other, sizeof p->phase_other, "%s", u->txt->phase_other);
         p->role = u->txt->role;
         p->vip = u->txt->vip;
+        p->seq = u->txt->seq;
         p->address = u->address;
         p->port = u->port;
         p->first_seen_usec = p->last_seen_usec = now;
@@ -122,6 +123,7 @@ static int update_existing(Peer *p, const PeerUpdate *u, uint64_t now, unsigned 
 
         p->role = u->txt->role;
         p->vip = u->txt->vip;
+        p->seq = u->txt->seq;
         p->phase = u->txt->phase;
         snprintf(p->phase_other, sizeof p->phase_other, "%s", u->txt->phase_other);
         snprintf(p->hostname, sizeof p->hostname, "%s", u->hostname);

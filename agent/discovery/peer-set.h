@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The peers this node has discovered: one entry per node id, kept sorted by id. mDNS tells who exists, not who is
- * alive: entries come and go with the announcements and goodbyes avahi reports. Pure: time is passed in. */
+/* The peers this node has discovered: one entry per node id, kept sorted by id. Only records that verified (signed
+ * with the cluster secret, at their address, not older than the newest seen) enter: see discovery.c. mDNS tells who
+ * exists, not who is alive: entries come and go with the announcements and goodbyes avahi reports. Pure: time is passed
+ * in. */
 
 #include <netinet/in.h>
 #include <stdint.h>
@@ -24,13 +26,14 @@ typedef struct Peer {
         uint64_t last_seen_usec;  /* last announcement or update */
         bool stale;               /* not confirmed since the mDNS daemon came back (see peer_set_mark_stale) */
         bool vip;                 /* an LB that says it holds the virtual IP */
+        PeerSeq seq;              /* of the record in use */
 } Peer;
 
 /* What a resolved service says. */
 typedef struct PeerUpdate {
         const char *service;
         const char *hostname; /* "" if unknown */
-        const PeerTxt *txt;   /* an accepted record */
+        const PeerTxt *txt;   /* a record that verified */
         struct in_addr address;
         uint16_t port;
 } PeerUpdate;

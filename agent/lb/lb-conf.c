@@ -92,7 +92,9 @@ int keepalived_conf_render(const KeepalivedParams *p, char **ret)
          * has nobody to talk to (keepalived refuses an empty peer list) and advertises by multicast until a
          * peer appears. */
         if (p->n_peers > 0) {
-                fprintf(f, "    unicast_src_ip %s\n    unicast_peer {\n", self);
+                /* check_unicast_src: adverts from any other address are dropped, so a host on the LAN that is
+                 * not one of the LBs seen (signed records only) cannot take part in the election of the VIP. */
+                fprintf(f, "    unicast_src_ip %s\n    check_unicast_src\n    unicast_peer {\n", self);
                 for (size_t i = 0; i < p->n_peers; i++)
                         fprintf(f, "        %s\n", inet_ntop(AF_INET, &p->peers[i], peer, sizeof peer));
                 fprintf(f, "    }\n");
@@ -124,9 +126,14 @@ int haproxy_conf_render(const HaproxyParams *p, char **ret)
                 return -EINVAL;
         if (p->ca_file && (p->ca_file[0] != '/' || strpbrk(p->ca_file, " \t\n\"'\\")))
                 return -EINVAL;
-        for (size_t i = 0; i < p->n_backends; i++)
+        for (size_t i = 0; i < p->n_backends; i++) {
                 if (!is_safe_name(p->backends[i].name))
                         return -EINVAL;
+                /* Two servers of one name make `haproxy -c` refuse the whole file. */
+                for (size_t j = 0; j < i; j++)
+                        if (streq(p->backends[i].name, p->backends[j].name))
+                                return -EINVAL;
+        }
 
         f = open_memstream(&buf, &size);
         if (!f)

@@ -15,7 +15,7 @@
 #define LB_PRIORITY_STEP 10u
 
 typedef struct LbBackend {
-        const char *name;    /* the master's hostname or id: [A-Za-z0-9._-] */
+        const char *name;    /* the master's node id (never an announced host name): [A-Za-z0-9._-], unique */
         struct in_addr addr; /* its apiserver listens on :6443 */
         /* The cluster's first master while its kubeadm init runs (no master ready yet): routed to without a
          * health check. kubeadm init waits for its apiserver through the VIP, and on an SD-card Pi /readyz can

@@ -10,7 +10,9 @@
 #include "log.h"
 #include "role-lb.h"
 
-#define CA_RETRY_USEC    (15 * 1000000ULL)
+#define CA_RETRY_USEC    (15 * 1000000ULL) /* after every ready master failed once */
+#define CA_NEXT_USEC     (1 * 1000000ULL)  /* after one failed: the next */
+#define CA_OVERDUE_USEC  (60 * 1000000ULL) /* a ready master seen this long without a CA: say so */
 #define VIP_RECHECK_USEC (10 * 1000000ULL) /* another host answered for the VIP: probe again */
 /* A first answer may come from an LB of this cluster that discovery has not shown yet (mDNS takes about a
  * second): said only when it answers again this much later. */
@@ -28,7 +30,13 @@ struct LbRole {
         ExchangeClientCall *ca_call;
         sd_event_source *ca_retry;
         bool have_ca;
-        const PeerSet *peers; /* the latest set seen (owned by discovery) */
+        unsigned ca_asked;  /* CA requests so far: picks the next ready master */
+        unsigned ca_failed; /* in a row */
+        char ca_asked_id[NODE_ID_SIZE];
+        int ca_error;                /* of the last failed request */
+        sd_event_source *ca_overdue; /* armed when the first ready master is seen without a CA */
+        bool ca_late;                /* it fired: HAProxy's checks have not verified for a while; said in STATUS= */
+        const PeerSet *peers;        /* the latest set seen (owned by discovery) */
         struct JobRelay *relays;
 
         /* Before this LB first claims the VIP: nobody else on the LAN may answer for it (arp-probe.h). */
@@ -125,12 +133,6 @@ static int daemon_reload(void *userdata, LbJobDone done, void *done_userdata)
 }
 
 static const LbOps lb_role_ops = {.unit_apply = unit_apply, .daemon_reload = daemon_reload};
-
-/* A name HAProxy accepts for a master: its host name if it published a valid one, else its id. */
-static const char *backend_name(const Peer *p)
-{
-        return p->hostname[0] ? p->hostname : p->id;
-}
 
 static void render(LbRole *r);
 static bool vip_checked(LbRole *r);
@@ -245,7 +247,9 @@ static void render(LbRole *r)
                 if (p->role == ROLE_LB && n_lbs < LB_MAX_PEERS && !streq(p->id, r->self_id))
                         lbs[n_lbs++] = (LbPeer){.id = p->id, .addr = p->address};
                 else if (p->role == ROLE_MASTER && n_masters < LB_MAX_PEERS)
-                        masters[n_masters++] = (LbBackend){.name = backend_name(p),
+                        /* By node id, which the record's signature covers and which is unique: never by an
+                         * announced host name (two of those alike made `haproxy -c` refuse every later file). */
+                        masters[n_masters++] = (LbBackend){.name = p->id,
                                                            .addr = p->address,
                                                            .unchecked = !any_ready && p->phase == PHASE_INITIALIZING};
         }
@@ -279,11 +283,36 @@ static int on_ca_retry(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static void retry_ca_later(LbRole *r)
+static void retry_ca_later(LbRole *r, uint64_t usec)
 {
         if (!r->ca_retry &&
-            sd_event_add_time_relative(r->event, &r->ca_retry, CLOCK_MONOTONIC, CA_RETRY_USEC, 0, on_ca_retry, r) < 0)
+            sd_event_add_time_relative(r->event, &r->ca_retry, CLOCK_MONOTONIC, usec, 0, on_ca_retry, r) < 0)
                 log_warning("Cannot schedule fetching the cluster CA again");
+}
+
+static size_t ready_masters(const LbRole *r, const Peer *ret[static LB_MAX_PEERS])
+{
+        size_t n = 0;
+
+        for (size_t i = 0; r->peers && i < peer_set_size(r->peers) && n < LB_MAX_PEERS; i++) {
+                const Peer *p = peer_set_get(r->peers, i);
+                if (p->role == ROLE_MASTER && p->phase == PHASE_READY && p->address.s_addr != 0)
+                        ret[n++] = p;
+        }
+        return n;
+}
+
+static void ca_failed(LbRole *r, int error)
+{
+        const Peer *ready[LB_MAX_PEERS];
+        size_t n = ready_masters(r, ready);
+
+        r->ca_error = error;
+        r->ca_failed++;
+        /* The next ready master at once; after each one failed in a row, a pause. */
+        retry_ca_later(r, r->ca_failed >= MAX(n, (size_t)1) ? CA_RETRY_USEC : CA_NEXT_USEC);
+        if (r->ca_failed >= MAX(n, (size_t)1))
+                r->ca_failed = 0;
 }
 
 static void on_ca(void *userdata, int error, const ExchangeAnswer *answer)
@@ -293,9 +322,12 @@ static void on_ca(void *userdata, int error, const ExchangeAnswer *answer)
         int q;
 
         r->ca_call = NULL;
-        if (error < 0 || !answer->ca) {
-                log_info_errno(error, "Could not get the cluster CA yet, retrying: %m");
-                retry_ca_later(r);
+        if (error >= 0 && (!answer->ca || !streq_ptr(answer->server, r->ca_asked_id)))
+                error = -EPROTO; /* a CA from another master than the one asked: not what was asked for */
+        if (error < 0) {
+                log_info_errno(error, "Could not get the cluster CA from %s yet, trying %s: %m", r->ca_asked_id,
+                               "the next ready master");
+                ca_failed(r, error);
                 return;
         }
         q = crypto_ca_cert_hash(answer->ca, strlen(answer->ca), hash);
@@ -303,33 +335,59 @@ static void on_ca(void *userdata, int error, const ExchangeAnswer *answer)
                 q = write_file_atomic(r->ca_path, answer->ca, strlen(answer->ca), 0644);
         if (q < 0) {
                 log_warning_errno(q, "Cannot keep the cluster CA from %s, retrying: %m", strempty(answer->server));
-                retry_ca_later(r);
+                ca_failed(r, q);
                 return;
         }
         log_notice("Got the cluster CA (%s) from %s: HAProxy now verifies the apiservers", hash,
                    strempty(answer->server));
         r->have_ca = true;
+        r->ca_late = false;
+        r->ca_overdue = sd_event_source_disable_unref(r->ca_overdue);
         render(r);
+        if (r->changed)
+                r->changed(r->lb, r->changed_userdata);
+}
+
+/* HAProxy checks the masters without verifying them until the CA is known: that is needed (the first master's
+ * kubeadm init reaches its own apiserver through the VIP before any CA exists), but it must not last silently. */
+static int on_ca_overdue(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        LbRole *r = userdata;
+
+        r->ca_late = true;
+        log_warning("HAProxy still checks the apiservers without verifying their certificates: no ready master has "
+                    "handed out the cluster CA for %llu s (last: %s); retrying",
+                    CA_OVERDUE_USEC / 1000000ULL, r->ca_error < 0 ? strerror(-r->ca_error) : "no answer yet");
+        if (r->changed)
+                r->changed(r->lb, r->changed_userdata);
+        return 0;
 }
 
 /* Once a master is ready, ask it for the CA (public data, but over the authenticated exchange, so that a
- * stranger on the LAN cannot make HAProxy trust its own apiserver). */
+ * stranger on the LAN cannot make HAProxy trust its own apiserver): each ready master in turn, a different one
+ * after each failure (a master that died without a goodbye lingers in mDNS for minutes). */
 static void fetch_ca(LbRole *r)
 {
-        char addr[INET_ADDRSTRLEN];
+        const Peer *ready[LB_MAX_PEERS], *p;
         ExchangeQuery q = {.op = EXCHANGE_OP_CA};
+        char addr[INET_ADDRSTRLEN];
+        size_t n;
+        int k;
 
         if (r->have_ca || r->ca_call || r->ca_retry || !r->peers)
                 return;
-        for (size_t i = 0; i < peer_set_size(r->peers); i++) {
-                const Peer *p = peer_set_get(r->peers, i);
-                if (p->role != ROLE_MASTER || p->phase != PHASE_READY || p->address.s_addr == 0)
-                        continue;
-                inet_ntop(AF_INET, &p->address, addr, sizeof addr);
-                if (exchange_client_request(r->client, addr, p->port, &q, on_ca, r, &r->ca_call) < 0)
-                        retry_ca_later(r);
+        n = ready_masters(r, ready);
+        if (n == 0)
                 return;
-        }
+        if (!r->ca_overdue && sd_event_add_time_relative(r->event, &r->ca_overdue, CLOCK_MONOTONIC, CA_OVERDUE_USEC, 0,
+                                                         on_ca_overdue, r) < 0)
+                log_debug("Cannot schedule the missing-CA warning, ignoring");
+        p = ready[r->ca_asked++ % n];
+        snprintf(r->ca_asked_id, sizeof r->ca_asked_id, "%s", p->id);
+        inet_ntop(AF_INET, &p->address, addr, sizeof addr);
+        k = exchange_client_request(r->client, addr, p->port, &q, on_ca, r, &r->ca_call);
+        if (k < 0)
+                ca_failed(r, k);
 }
 
 void lb_role_update(LbRole *r, const PeerSet *peers)
@@ -346,7 +404,11 @@ Phase lb_role_phase(const LbRole *r)
 
 const char *lb_role_problem(const LbRole *r)
 {
-        return r->vip_problem[0] ? r->vip_problem : lb_problem(r->lb);
+        const char *p = r->vip_problem[0] ? r->vip_problem : lb_problem(r->lb);
+
+        if (p || !r->ca_late || r->have_ca)
+                return p;
+        return "HAProxy checks the apiservers unverified: no cluster CA from any ready master yet";
 }
 
 bool lb_role_holds_vip(const LbRole *r)
@@ -411,6 +473,7 @@ LbRole *lb_role_free(LbRole *r)
         sd_event_source_disable_unref(r->ca_retry);
         arp_probe_free(r->vip_probe);
         sd_event_source_disable_unref(r->vip_recheck);
+        sd_event_source_disable_unref(r->ca_overdue);
         lb_free(r->lb);
         config_unref(r->config);
         sd_event_unref(r->event);

@@ -262,6 +262,8 @@ struct VoteRound {
         BootstrapVotesDone done;
         void *userdata;
         ExchangeClientCall *calls[MAX_MASTERS];
+        char asked[MAX_MASTERS][NODE_ID_SIZE]; /* the master each call went to */
+        bool counted[MAX_MASTERS];
         size_t n_calls;
 };
 
@@ -277,14 +279,32 @@ static void vote_round_finish(VoteRound *v)
         done(granted, u);
 }
 
+/* A granted vote counts once per master that was asked, whoever's answer it is: the answer is sealed under the
+ * secret, but an on-path attacker could send the requests for two masters to one, which would grant both
+ * (renewal) and be counted twice. Whether it counts: the master is one asked, not counted yet. */
+static bool vote_counts(VoteRound *v, const char *server)
+{
+        for (size_t i = 0; server && i < v->n_calls; i++)
+                if (streq(v->asked[i], server)) {
+                        if (v->counted[i])
+                                return false;
+                        v->counted[i] = true;
+                        return true;
+                }
+        return false;
+}
+
 static void on_vote(void *userdata, int error, const ExchangeAnswer *answer)
 {
         VoteRound *v = userdata;
 
         if (error < 0)
                 log_info_errno(error, "A master did not answer the vote request: %m");
-        else if (answer->granted)
+        else if (answer->granted && vote_counts(v, answer->server))
                 v->granted++;
+        else if (answer->granted)
+                log_warning("Ignoring a vote from %s: not a master asked in this round, or counted already",
+                            strempty(answer->server));
         else
                 log_info("Master %s refused its vote (%s)", strempty(answer->server), strempty(answer->refusal));
         if (--v->pending == 0)
@@ -334,8 +354,10 @@ static int op_request_votes(void *userdata, BootstrapVotesDone done, void *d)
                 if (p->role != ROLE_MASTER || streq(p->id, r->self_id) || p->address.s_addr == 0)
                         continue;
                 inet_ntop(AF_INET, &p->address, addr, sizeof addr);
-                if (v->n_calls < MAX_MASTERS &&
-                    exchange_client_request(r->client, addr, p->port, &q, on_vote, v, &v->calls[v->n_calls]) >= 0) {
+                if (v->n_calls >= MAX_MASTERS)
+                        break;
+                snprintf(v->asked[v->n_calls], sizeof v->asked[v->n_calls], "%s", p->id);
+                if (exchange_client_request(r->client, addr, p->port, &q, on_vote, v, &v->calls[v->n_calls]) >= 0) {
                         v->n_calls++;
                         v->pending++;
                 }

@@ -27,9 +27,18 @@
 #define MDNS_RESOLVERS_MAX  256                  /* services resolved at once: bounds what a flood can cost */
 #define MDNS_TXT_ITEMS_MAX  64                   /* passed on; the TXT parser rejects more than it allows anyway */
 #define MDNS_COLLISIONS_MAX 16
+#define MDNS_PENDING_USEC   (10 * 1000000ULL) /* a resolver this young that has not answered yet is not freed */
+#define MDNS_WAITING_MAX    1024 /* services seen while no resolver could be freed: resolved as soon as one can */
 #define TIMER_ACCURACY_USEC 1000 /* avahi's probe and announce timers need better than sd-event's 250 ms */
 
 typedef struct Resolver Resolver;
+
+typedef struct Waiting {
+        struct Waiting *next;
+        AvahiIfIndex iface;
+        AvahiProtocol proto;
+        char *name, *type, *domain;
+} Waiting;
 
 typedef struct Mdns {
         sd_event *event;
@@ -49,7 +58,8 @@ typedef struct Mdns {
         char *name;        /* as published: after collisions "wanted #2" */
         int ifindex;
         uint16_t port;
-        AvahiStringList *txt;
+        MdnsTxtBuilder txt; /* signs the record for the name and host it is published under */
+        void *txt_userdata;
 
         AvahiEntryGroup *group;
         char *group_name; /* the name the group holds; NULL: empty */
@@ -60,6 +70,8 @@ typedef struct Mdns {
         AvahiServiceBrowser *browser;
         Resolver *resolvers;
         unsigned n_resolvers;
+        Waiting *waiting; /* oldest first */
+        unsigned n_waiting;
 } Mdns;
 
 /* One service seen by the browser: resolved once (SRV, TXT, A), then followed by its TXT record alone. A
@@ -79,6 +91,9 @@ struct Resolver {
         uint16_t port;
         uint8_t *rdata; /* the TXT record last reported, in wire format */
         size_t rdata_size;
+        bool peer;          /* its last record made a peer (events->found said so) */
+        bool heard;         /* it resolved, failed or its TXT record came at least once: its record was judged */
+        uint64_t last_usec; /* when it was last heard of, else when it started (CLOCK_MONOTONIC) */
         Resolver *next;
 };
 
@@ -236,6 +251,8 @@ static const char *client_error(Mdns *m)
         return avahi_strerror(m->client ? avahi_client_errno(m->client) : AVAHI_ERR_DISCONNECTED);
 }
 
+static void waiting_clear(Mdns *m);
+
 static Resolver *resolver_free(Resolver *r)
 {
         if (!r)
@@ -261,9 +278,19 @@ static void resolvers_clear(Mdns *m)
                 resolver_free(r);
         }
         m->n_resolvers = 0;
+        waiting_clear(m);
 }
 
-static void report_found(Mdns *m, const char *name, const char *host, const AvahiAddress *a, uint16_t port,
+static uint64_t now_usec(Mdns *m)
+{
+        uint64_t t = 0;
+
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+/* Whether the service is a peer now. */
+static bool report_found(Mdns *m, const char *name, const char *host, const AvahiAddress *a, uint16_t port,
                          AvahiStringList *txt)
 {
         TxtItem items[MDNS_TXT_ITEMS_MAX];
@@ -271,15 +298,16 @@ static void report_found(Mdns *m, const char *name, const char *host, const Avah
 
         if (!a || a->proto != AVAHI_PROTO_INET) {
                 log_debug("mDNS: %s resolved without an IPv4 address, ignoring", name);
-                return;
+                return false;
         }
         s.address.s_addr = a->data.ipv4.address;
         for (AvahiStringList *l = txt; l && s.n_txt < MDNS_TXT_ITEMS_MAX; l = avahi_string_list_get_next(l))
                 items[s.n_txt++] = (TxtItem){avahi_string_list_get_text(l), avahi_string_list_get_size(l)};
-        m->events->found(m->userdata, &s);
+        return m->events->found(m->userdata, &s);
 }
 
 static void resolve_again(Resolver *r);
+static void waiting_kick(Mdns *m);
 
 static void on_txt(AvahiRecordBrowser *b, AvahiIfIndex iface, AvahiProtocol proto, AvahiBrowserEvent event,
                    const char *name, uint16_t clazz, uint16_t type, const void *rdata, size_t size,
@@ -303,7 +331,8 @@ static void on_txt(AvahiRecordBrowser *b, AvahiIfIndex iface, AvahiProtocol prot
                 free(r->rdata);
                 r->rdata = copy;
                 r->rdata_size = size;
-                report_found(r->m, r->name, r->host, &r->address, r->port, txt);
+                r->last_usec = now_usec(r->m);
+                r->peer = report_found(r->m, r->name, r->host, &r->address, r->port, txt);
                 avahi_string_list_free(txt);
                 return;
         case AVAHI_BROWSER_FAILURE:
@@ -356,9 +385,11 @@ static void on_resolve(AvahiServiceResolver *ar, AvahiIfIndex iface, AvahiProtoc
         Resolver *r = userdata;
         Mdns *m = r->m;
 
+        r->last_usec = now_usec(m);
+        r->heard = true;
         switch (event) {
         case AVAHI_RESOLVER_FOUND:
-                report_found(m, name, host, a, port, txt);
+                r->peer = report_found(m, name, host, a, port, txt);
                 if (a && a->proto == AVAHI_PROTO_INET && host)
                         follow_txt(r, host, a, port, txt); /* may free the resolver: nothing after this */
                 break;
@@ -367,6 +398,7 @@ static void on_resolve(AvahiServiceResolver *ar, AvahiIfIndex iface, AvahiProtoc
                 m->events->resolve_failed(m->userdata, name, client_error(m));
                 break;
         }
+        waiting_kick(m); /* r was judged: a waiting service may take its place */
 }
 
 static Resolver *resolver_find(Mdns *m, const char *name, Resolver ***ret_prev)
@@ -397,6 +429,105 @@ static void resolve_again(Resolver *r)
                 log_debug("mDNS: failed to resolve '%s' again: %s", r->name, client_error(r->m));
 }
 
+static void resolver_stop(Mdns *m, const char *name);
+
+/* Room for one more resolver. Only one whose service is not a peer goes: one whose record has been judged already
+ * (it did not count), the least recently heard of first; else one that has had MDNS_PENDING_USEC to answer. A
+ * resolver still waiting for its first answer is never freed for a newer one: in a burst of more services than
+ * resolvers (a flood) each would otherwise free one started just before it could answer, and a real node's new
+ * record, heard during the burst, could be freed unresolved (the browser reports a service once). A service that
+ * finds no room waits (waiting_add) until a resolver has answered. Peers' resolvers are never freed for another. */
+static bool resolver_make_room(Mdns *m)
+{
+        Resolver *victim = NULL;
+        uint64_t now = now_usec(m);
+
+        if (m->n_resolvers < MDNS_RESOLVERS_MAX)
+                return true;
+        for (Resolver *r = m->resolvers; r; r = r->next) {
+                if (r->peer || (!r->heard && now - r->last_usec < MDNS_PENDING_USEC))
+                        continue;
+                if (!victim || r->heard > victim->heard ||
+                    (r->heard == victim->heard && r->last_usec < victim->last_usec))
+                        victim = r;
+        }
+        if (!victim)
+                return false;
+        log_debug("mDNS: resolving %u services already, no longer '%s' (not a peer)", m->n_resolvers, victim->name);
+        resolver_stop(m, victim->name);
+        return true;
+}
+
+static Waiting *waiting_free(Waiting *w)
+{
+        if (w) {
+                free(w->name);
+                free(w->type);
+                free(w->domain);
+                free(w);
+        }
+        return NULL;
+}
+
+/* Unlinks the waiting service of that name (NULL: the oldest) and returns it. */
+static Waiting *waiting_take(Mdns *m, const char *name)
+{
+        for (Waiting **p = &m->waiting; *p; p = &(*p)->next)
+                if (!name || streq((*p)->name, name)) {
+                        Waiting *w = *p;
+                        *p = w->next;
+                        m->n_waiting--;
+                        return w;
+                }
+        return NULL;
+}
+
+static void waiting_clear(Mdns *m)
+{
+        while (m->waiting)
+                waiting_free(waiting_take(m, NULL));
+}
+
+static void waiting_add(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, const char *name, const char *type,
+                        const char *domain)
+{
+        Waiting *w, **p;
+
+        for (w = m->waiting; w; w = w->next)
+                if (streq(w->name, name))
+                        return;
+        if (m->n_waiting >= MDNS_WAITING_MAX) {
+                w = waiting_take(m, NULL);
+                log_debug("mDNS: %u services waiting to be resolved, no longer '%s'", m->n_waiting + 1, w->name);
+                waiting_free(w);
+        }
+        w = calloc(1, sizeof *w);
+        if (!w || !(w->name = strdup(name)) || !(w->type = strdup(type)) || !(w->domain = strdup(domain))) {
+                waiting_free(w);
+                return;
+        }
+        w->iface = iface;
+        w->proto = proto;
+        for (p = &m->waiting; *p; p = &(*p)->next)
+                ;
+        *p = w;
+        m->n_waiting++;
+        log_debug("mDNS: resolving %u services already, '%s' waits", m->n_resolvers, name);
+}
+
+static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, const char *name, const char *type,
+                           const char *domain);
+
+/* Resolvers that may go now make room for the services waiting, oldest first. */
+static void waiting_kick(Mdns *m)
+{
+        while (m->waiting && resolver_make_room(m)) {
+                Waiting *w = waiting_take(m, NULL);
+                resolver_start(m, w->iface, w->proto, w->name, w->type, w->domain);
+                waiting_free(w);
+        }
+}
+
 static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, const char *name, const char *type,
                            const char *domain)
 {
@@ -404,8 +535,8 @@ static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, con
 
         if (resolver_find(m, name, NULL))
                 return;
-        if (m->n_resolvers >= MDNS_RESOLVERS_MAX) {
-                log_debug("mDNS: already resolving %u services, ignoring '%s'", m->n_resolvers, name);
+        if (!resolver_make_room(m)) {
+                waiting_add(m, iface, proto, name, type, domain);
                 return;
         }
         r = calloc(1, sizeof *r);
@@ -416,6 +547,7 @@ static void resolver_start(Mdns *m, AvahiIfIndex iface, AvahiProtocol proto, con
         r->m = m;
         r->iface = iface;
         r->proto = proto;
+        r->last_usec = now_usec(m);
         if (resolve(r) < 0) {
                 log_debug("mDNS: failed to resolve '%s': %s", name, client_error(m));
                 resolver_free(r);
@@ -452,10 +584,12 @@ static void on_browse(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol 
                 resolver_start(m, iface, proto, name, type, domain);
                 break;
         case AVAHI_BROWSER_REMOVE:
+                waiting_free(waiting_take(m, name));
                 if (!resolver_find(m, name, NULL))
                         return;
                 resolver_stop(m, name);
                 m->events->removed(m->userdata, name);
+                waiting_kick(m);
                 break;
         case AVAHI_BROWSER_ALL_FOR_NOW:
                 m->events->browse_settled(m->userdata);
@@ -536,8 +670,29 @@ static void on_group(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
         }
 }
 
+/* The record signed for the name we publish under and the daemon's host name now. */
+static int build_txt(Mdns *m, AvahiStringList **ret)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        const char *host = avahi_client_get_host_name_fqdn(m->client);
+        AvahiStringList *txt;
+        int r;
+
+        if (!host)
+                return AVAHI_ERR_DISCONNECTED;
+        r = m->txt(m->txt_userdata, m->name, host, &l);
+        if (r < 0)
+                return r == -ENOMEM ? AVAHI_ERR_NO_MEMORY : AVAHI_ERR_INVALID_RECORD;
+        txt = avahi_string_list_new_from_array((const char **)l, (int)strv_length(l));
+        if (!txt && l[0])
+                return AVAHI_ERR_NO_MEMORY;
+        *ret = txt;
+        return AVAHI_OK;
+}
+
 static int group_add(Mdns *m)
 {
+        AvahiStringList *txt = NULL;
         int r;
 
         if (!m->group) {
@@ -546,11 +701,15 @@ static int group_add(Mdns *m)
                         return avahi_client_errno(m->client);
         }
         for (;;) {
+                r = build_txt(m, &txt);
+                if (r < 0)
+                        return r;
                 r = avahi_entry_group_add_service_strlst(m->group, m->ifindex, AVAHI_PROTO_UNSPEC, 0, m->name, m->type,
-                                                         NULL, NULL, m->port, m->txt);
+                                                         NULL, NULL, m->port, txt);
+                avahi_string_list_free(txt);
                 if (r != AVAHI_ERR_COLLISION || ++m->collisions > MDNS_COLLISIONS_MAX)
                         break;
-                /* Taken by another service of this very host. */
+                /* Taken by another service of this very host: the record is signed again for the new name. */
                 char *alt = avahi_alternative_service_name(m->name);
                 if (!alt)
                         return AVAHI_ERR_NO_MEMORY;
@@ -566,14 +725,18 @@ static int group_add(Mdns *m)
 
 static void publish_now(Mdns *m)
 {
+        AvahiStringList *txt = NULL;
         int r;
 
         if (!m->publishing || !m->client || m->state != MDNS_RUNNING)
                 return;
-        if (m->group_name)
-                r = avahi_entry_group_update_service_txt_strlst(m->group, m->ifindex, AVAHI_PROTO_UNSPEC, 0,
-                                                                m->group_name, m->type, NULL, m->txt);
-        else
+        if (m->group_name) {
+                r = build_txt(m, &txt);
+                if (r >= 0)
+                        r = avahi_entry_group_update_service_txt_strlst(m->group, m->ifindex, AVAHI_PROTO_UNSPEC, 0,
+                                                                        m->group_name, m->type, NULL, txt);
+                avahi_string_list_free(txt);
+        } else
                 r = group_add(m);
         if (r < 0)
                 m->events->publish_failed(m->userdata, avahi_strerror(r));
@@ -686,7 +849,6 @@ static void mdns_free(void *backend)
                 return;
         client_drop(m);
         sd_event_source_disable_unref(m->retry);
-        avahi_string_list_free(m->txt);
         free(m->type);
         free(m->wanted_name);
         free(m->name);
@@ -740,26 +902,20 @@ static int dup_string(char **dst, const char *src)
 static int mdns_publish(void *backend, const MdnsPublication *p)
 {
         Mdns *m = backend;
-        AvahiStringList *txt;
         bool renamed, reset;
 
-        if (!p->type || !p->name || p->ifindex <= 0)
+        if (!p->type || !p->name || p->ifindex <= 0 || !p->txt)
                 return -EINVAL;
         renamed = !streq_ptr(m->wanted_name, p->name);
         reset = renamed || m->ifindex != p->ifindex || !streq_ptr(m->type, p->type) || m->port != p->port;
 
-        txt = avahi_string_list_new_from_array((const char **)p->txt, (int)strv_length(p->txt));
-        if (!txt && p->txt && p->txt[0])
-                return -ENOMEM;
         if (dup_string(&m->type, p->type) < 0 ||
-            (renamed && (dup_string(&m->wanted_name, p->name) < 0 || dup_string(&m->name, p->name) < 0))) {
-                avahi_string_list_free(txt);
+            (renamed && (dup_string(&m->wanted_name, p->name) < 0 || dup_string(&m->name, p->name) < 0)))
                 return -ENOMEM;
-        }
         if (reset)
                 group_reset(m);
-        avahi_string_list_free(m->txt);
-        m->txt = txt;
+        m->txt = p->txt;
+        m->txt_userdata = p->txt_userdata;
         m->ifindex = p->ifindex;
         m->port = p->port;
         m->publishing = true;

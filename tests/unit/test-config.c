@@ -274,6 +274,34 @@ static void config_parse__unrelated_key__no_suggestion(void **state)
         result_free(res);
 }
 
+/* A secret in the wrong place (pasted on a line of its own, base64 with its '=' padding, "secret: ...", as the
+ * first line of role.txt) is never quoted back: problems go to the journal and the screen. */
+static void config_parse__misplaced_secret__never_echoed(void **state)
+{
+        Result *res;
+        char *s;
+
+        res = parse("role=lb\n", CLUSTER "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0==\n");
+        assert_one_problem(res, "cluster.txt:3: unknown key of 36 characters, not shown in case it is part of the "
+                                "secret");
+        result_free(res);
+        res = parse("role=lb\n", CLUSTER "secret: c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0=\n");
+        assert_one_problem(res, "cluster.txt:3: invalid key of 44 characters, not shown in case it is part of the "
+                                "secret (keys are letters, digits and '_')");
+        result_free(res);
+        res = parse("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0\n", CLUSTER);
+        assert_one_problem(res, "role.txt:1: unknown role (36 characters, not shown in case it is part of the "
+                                "secret); the roles are lb, master, worker");
+        result_free(res);
+        /* A short, key-like word close to a real key is still quoted and gets its suggestion. */
+        res = parse("role=lb\n", CLUSTER "secrte2=x\n");
+        s = problem(res, 0);
+        assert_null(strstr(s, "secrte2"));
+        assert_non_null(strstr(s, "(did you mean 'secret'?)"));
+        free(s);
+        result_free(res);
+}
+
 static void config_parse__cluster_key_in_role_file__belongs_in_cluster_txt(void **state)
 {
         Result *res = parse("role=lb\nvip=192.168.3.240/24\n", CLUSTER);
@@ -859,6 +887,7 @@ int main(void)
                 cmocka_unit_test(config_parse__misspelt_key__did_you_mean),
                 cmocka_unit_test(config_parse__misspelt_cluster_key__did_you_mean),
                 cmocka_unit_test(config_parse__unrelated_key__no_suggestion),
+                cmocka_unit_test(config_parse__misplaced_secret__never_echoed),
                 cmocka_unit_test(config_parse__cluster_key_in_role_file__belongs_in_cluster_txt),
                 cmocka_unit_test(config_parse__role_in_cluster_file__belongs_in_role_txt),
                 cmocka_unit_test(config_parse__duplicate_key__names_first_line),

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Discovery driven through a fake mDNS backend: what is published, which services become peers, and that a bad
- * record costs one warning per service, never more. Log lines are read back from stderr. */
+/* Discovery driven through a fake mDNS backend: what is published (signed for the name and host it goes out
+ * under), which services become peers (signed ones, at their address, not older than the newest seen), that the
+ * others are kept apart and never evict a peer, and that a bad record costs one warning per service, never more.
+ * Log lines are read back from stderr. */
 
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -19,9 +21,12 @@
 #include "log.h"
 #include "strv.h"
 
-#define TAG   "76338c64fea54b45"
-#define SELF  "027700000001"
-#define OTHER "0123456789abcdef"
+#define SECRET "a secret for the tests of discovery"
+#define TAG    "76338c64fea54b45"
+#define SELF   "027700000001"
+#define OTHER  "0123456789abcdef"
+
+static uint8_t key[PEER_TXT_KEY_SIZE], other_key[PEER_TXT_KEY_SIZE];
 
 /* The fake backend: records what discovery asks for; the tests call the events it was given. */
 typedef struct Fake {
@@ -31,6 +36,8 @@ typedef struct Fake {
         char name[64], txt[512];
         int ifindex, browse_ifindex;
         uint16_t port;
+        MdnsTxtBuilder builder;
+        void *builder_userdata;
 } Fake;
 
 static Fake fake;
@@ -48,18 +55,43 @@ static void fake_free(void *backend)
 {
 }
 
+/* What a backend does before every publication: ask for the record signed for the name and host. */
+static void fake_sign(const char *name)
+{
+        char **l = NULL;
+
+        assert_int_equal(fake.builder(fake.builder_userdata, name, "self.local", &l), 0);
+        fake.txt[0] = 0;
+        for (size_t i = 0; l[i]; i++) {
+                strcat(fake.txt, l[i]);
+                strcat(fake.txt, " ");
+        }
+        strv_free(l);
+}
+
 static int fake_publish(void *backend, const MdnsPublication *p)
 {
         fake.n_publish++;
         snprintf(fake.name, sizeof fake.name, "%s", p->name);
         fake.ifindex = p->ifindex;
         fake.port = p->port;
-        fake.txt[0] = 0;
-        for (size_t i = 0; p->txt[i]; i++) {
-                strcat(fake.txt, p->txt[i]);
-                strcat(fake.txt, " ");
-        }
+        fake.builder = p->txt;
+        fake.builder_userdata = p->txt_userdata;
+        fake_sign(p->name);
         return 0;
+}
+
+/* The published record without its MAC (which the tests check by verifying it). */
+static const char *published(void)
+{
+        static char buf[512];
+        char *m;
+
+        snprintf(buf, sizeof buf, "%s", fake.txt);
+        m = strstr(buf, "mac=");
+        if (m)
+                *m = 0;
+        return buf;
 }
 
 static void fake_unpublish(void *backend)
@@ -111,6 +143,8 @@ static int setup(void **state)
 {
         Ctx *c = calloc(1, sizeof *c);
 
+        if (peer_txt_key(SECRET, key) < 0 || peer_txt_key("another secret, same tag", other_key) < 0)
+                return -1;
         memset(&fake, 0, sizeof fake);
         n_changed = 0;
         log_set_target(LOG_TARGET_STDERR);
@@ -166,45 +200,89 @@ static unsigned count(const char *needle)
         return n;
 }
 
-static void start(Ctx *c, Role role)
+static DiscoverySelf self_at(const char *tag, uint32_t boot)
 {
         DiscoverySelf self = {
                 .id = SELF,
                 .hostname = "master-000001",
-                .tag = TAG,
-                .role = role,
+                .tag = tag,
+                .role = ROLE_MASTER,
                 .phase = PHASE_DISCOVERING,
                 .ifindex = 2,
                 .port = 9470,
+                .key = key,
+                .boot = boot,
         };
 
+        inet_pton(AF_INET, "10.77.0.10", &self.address);
+        return self;
+}
+
+static void start(Ctx *c, Role role)
+{
+        DiscoverySelf self = self_at(TAG, 5);
+
+        self.role = role;
         assert_int_equal(discovery_start(c->d, &self), 0);
         fake.ev->state_changed(fake.userdata, MDNS_RUNNING, NULL);
 }
 
-/* A resolved service; items as C strings. */
-static void found(const char *name, const char *addr, const char *const *items)
+/* A resolved service; items as C strings. Returns whether discovery made it a peer. */
+static bool found_at(const char *name, const char *host, const char *addr, const char *const *items)
 {
         TxtItem txt[32];
-        MdnsService s = {.name = name, .host = "peer.local", .port = 9470, .txt = txt};
+        MdnsService s = {.name = name, .host = host, .port = 9470, .txt = txt};
 
         for (; items[s.n_txt]; s.n_txt++)
                 txt[s.n_txt] = (TxtItem){items[s.n_txt], strlen(items[s.n_txt])};
         assert_int_equal(inet_pton(AF_INET, addr, &s.address), 1);
-        fake.ev->found(fake.userdata, &s);
+        return fake.ev->found(fake.userdata, &s);
 }
 
-#define FOUND(name, addr, ...) found(name, addr, (const char *const[]){__VA_ARGS__, NULL})
-#define PEER(id, role, phase)  "v=1", "tag=" TAG, "role=" role, "phase=" phase, "id=" id
+#define FOUND(name, addr, ...) found_at(name, "peer.local", addr, (const char *const[]){__VA_ARGS__, NULL})
 
-static void discovery_start__self__published_and_browsing(void **state)
+/* A record as a peer publishes it: signed with k for the service name, host "peer.local" and port 9470. */
+static bool found_signed(const char *name, const char *addr, const char *signed_addr, const uint8_t *k, const char *id,
+                         Role role, const char *phase, uint32_t boot, uint32_t n)
+{
+        PeerTxt t = {.version = PEER_TXT_VERSION, .tag = TAG, .role = role, .seq = {boot, n}};
+        char **l = NULL;
+        bool peer;
+
+        snprintf(t.id, sizeof t.id, "%s", id);
+        t.phase = phase_from_string(phase);
+        assert_true(t.phase >= 0 && t.phase != PHASE_OTHER);
+        assert_int_equal(inet_pton(AF_INET, signed_addr, &t.address), 1);
+        assert_int_equal(
+                peer_txt_encode(&t, k, &(PeerTxtPlace){.service = name, .host = "peer.local", .port = 9470}, &l), 0);
+        peer = found_at(name, "peer.local", addr, (const char *const *)l);
+        strv_free(l);
+        return peer;
+}
+
+/* A peer's record, signed, at its own address, seq 1.1. */
+#define PEER_FOUND(name, addr, id, role, phase) found_signed(name, addr, addr, key, id, role, phase, 1, 1)
+
+static const Rejected *rejected(Ctx *c, const char *service)
+{
+        return peer_rejected_find(discovery_rejected(c->d), service);
+}
+
+static void discovery_start__self__published_signed_and_browsing(void **state)
 {
         Ctx *c = *state;
+        char **l = NULL;
+        PeerTxt t;
+        PeerTxtVerdict v;
+        char reason[PEER_TXT_REASON_MAX];
+        TxtItem items[16];
+        size_t n = 0;
 
         start(c, ROLE_MASTER);
         assert_int_equal(fake.n_publish, 1);
         assert_string_equal(fake.name, "master-000001");
-        assert_string_equal(fake.txt, "v=1 tag=" TAG " role=master phase=discovering id=" SELF " ");
+        assert_string_equal(published(),
+                            "v=2 tag=" TAG " role=master phase=discovering id=" SELF " addr=10.77.0.10 seq=5.1 ");
         assert_int_equal(fake.ifindex, 2);
         assert_int_equal(fake.port, 9470);
         assert_int_equal(fake.n_browse, 1);
@@ -214,18 +292,47 @@ static void discovery_start__self__published_and_browsing(void **state)
         assert_null(discovery_published_name(c->d));
         fake.ev->published(fake.userdata, "master-000001");
         assert_string_equal(discovery_published_name(c->d), "master-000001");
+
+        /* What a peer receives verifies with the cluster's key, for the name and host it went out under. */
+        assert_int_equal(fake.builder(fake.builder_userdata, "master-000001 #2", "self-2.local", &l), 0);
+        for (; l[n]; n++)
+                items[n] = (TxtItem){l[n], strlen(l[n])};
+        PeerTxtPlace pl = {.service = "master-000001 #2", .host = "self-2.local", .port = 9470};
+        inet_pton(AF_INET, "10.77.0.10", &pl.address);
+        assert_int_equal(peer_txt_parse(items, n, TAG, key, &pl, &t, &v, reason, sizeof reason), 0);
+        assert_int_equal(v, PEER_TXT_ACCEPT);
+        assert_int_equal(t.seq.n, 2); /* every signing is fresher than the last */
+        pl.service = "master-000001";
+        assert_int_equal(peer_txt_parse(items, n, TAG, key, &pl, &t, &v, reason, sizeof reason), 0);
+        assert_int_equal(v, PEER_TXT_FORGED);
+        strv_free(l);
+}
+
+static void discovery_start__no_address__published_once_known(void **state)
+{
+        Ctx *c = *state;
+        DiscoverySelf self = self_at(TAG, 5);
+        struct in_addr a;
+
+        self.address.s_addr = 0;
+        assert_int_equal(discovery_start(c->d, &self), 0);
+        assert_int_equal(fake.n_publish, 0);
+        assert_int_equal(fake.n_browse, 1); /* peers are found meanwhile */
+        assert_int_equal(discovery_set_phase(c->d, PHASE_CONFIGURED), 0);
+        assert_int_equal(fake.n_publish, 0);
+        inet_pton(AF_INET, "10.77.0.99", &a);
+        assert_int_equal(discovery_set_address(c->d, a), 0);
+        assert_int_equal(fake.n_publish, 1);
+        assert_string_equal(published(),
+                            "v=2 tag=" TAG " role=master phase=configured id=" SELF " addr=10.77.0.99 seq=5.1 ");
+        assert_int_equal(discovery_set_address(c->d, a), 0); /* the same: nothing to do */
+        assert_int_equal(fake.n_publish, 1);
 }
 
 static void discovery_start__invalid_self__einval(void **state)
 {
         Ctx *c = *state;
-        DiscoverySelf self = {.id = SELF,
-                              .hostname = "ok",
-                              .tag = TAG,
-                              .role = ROLE_LB,
-                              .phase = PHASE_CONFIGURED,
-                              .ifindex = 2,
-                              .port = 1};
+        DiscoverySelf self = self_at(TAG, 5);
 
         self.ifindex = 0;
         assert_int_equal(discovery_start(c->d, &self), -EINVAL);
@@ -237,10 +344,14 @@ static void discovery_start__invalid_self__einval(void **state)
         assert_int_equal(discovery_start(c->d, &self), -EINVAL);
         self.role = ROLE_LB, self.phase = PHASE_OTHER; /* a word only a peer may publish */
         assert_int_equal(discovery_start(c->d, &self), -EINVAL);
+        self.phase = PHASE_CONFIGURED, self.key = NULL;
+        assert_int_equal(discovery_start(c->d, &self), -EINVAL);
+        self.key = key, self.boot = 0;
+        assert_int_equal(discovery_start(c->d, &self), -EINVAL);
         assert_int_equal(fake.n_publish, 0);
 }
 
-static void discovery_set_phase__started__txt_updated(void **state)
+static void discovery_set_phase__started__txt_updated_and_fresher(void **state)
 {
         Ctx *c = *state;
 
@@ -251,7 +362,11 @@ static void discovery_set_phase__started__txt_updated(void **state)
         assert_int_equal(fake.n_publish, 1);
         assert_int_equal(discovery_set_phase(c->d, PHASE_CONFIGURING), 0);
         assert_int_equal(fake.n_publish, 2);
-        assert_string_equal(fake.txt, "v=1 tag=" TAG " role=lb phase=configuring id=" SELF " ");
+        assert_string_equal(published(),
+                            "v=2 tag=" TAG " role=lb phase=configuring id=" SELF " addr=10.77.0.10 seq=5.2 ");
+        assert_int_equal(discovery_set_vip(c->d, true), 0);
+        assert_string_equal(published(),
+                            "v=2 tag=" TAG " role=lb phase=configuring id=" SELF " addr=10.77.0.10 seq=5.3 vip=1 ");
         assert_int_equal(discovery_set_phase(c->d, PHASE_OTHER), -EINVAL);
         assert_int_equal(discovery_set_phase(c->d, _PHASE_MAX), -EINVAL);
 }
@@ -263,8 +378,8 @@ static void discovery_found__valid_peer__added_and_logged_once(void **state)
 
         start(c, ROLE_MASTER);
         n_changed = 0;
-        FOUND("lb-000002", "10.77.0.11", PEER("027700000002", "lb", "discovering"));
-        FOUND("lb-000002", "10.77.0.11", PEER("027700000002", "lb", "discovering"));
+        assert_true(PEER_FOUND("lb-000002", "10.77.0.11", "027700000002", ROLE_LB, "discovering"));
+        assert_true(PEER_FOUND("lb-000002", "10.77.0.11", "027700000002", ROLE_LB, "discovering"));
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
         p = peer_set_find(discovery_peers(c->d), "027700000002");
         assert_non_null(p);
@@ -273,9 +388,11 @@ static void discovery_found__valid_peer__added_and_logged_once(void **state)
         assert_int_equal(count("Peer 027700000002 appeared: peer, lb at 10.77.0.11:9470, phase discovering"), 1);
         assert_int_equal(n_changed, 1);
 
-        FOUND("lb-000002", "10.77.0.11", PEER("027700000002", "lb", "configured"));
+        assert_true(found_signed("lb-000002", "10.77.0.11", "10.77.0.11", key, "027700000002", ROLE_LB, "configured", 1,
+                                 2));
         assert_int_equal(count("Peer 027700000002 (peer): phase discovering -> configured"), 1);
         assert_int_equal(n_changed, 2);
+        assert_int_equal(peer_rejected_size(discovery_rejected(c->d)), 0);
 }
 
 static void discovery_found__junk_repeated__one_warning(void **state)
@@ -284,8 +401,9 @@ static void discovery_found__junk_repeated__one_warning(void **state)
 
         start(c, ROLE_MASTER);
         for (int i = 0; i < 5; i++)
-                FOUND("forged", "10.77.0.99", "v=1", "tag=" TAG, "role=king", "phase=x", "id=027700000099");
-        FOUND("forged", "10.77.0.99", "v=1", "tag=" TAG, "role=lb", "role=lb", "phase=x", "id=027700000099");
+                assert_false(
+                        FOUND("forged", "10.77.0.99", "v=2", "tag=" TAG, "role=king", "phase=x", "id=027700000099"));
+        FOUND("forged", "10.77.0.99", "v=2", "tag=" TAG, "role=lb", "role=lb", "phase=x", "id=027700000099");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
         assert_int_equal(discovery_rejected_count(c->d), 6);
         assert_int_equal(count("warning: "), 1);
@@ -298,6 +416,116 @@ static void discovery_found__junk_repeated__one_warning(void **state)
         assert_int_equal(count("Ignoring mDNS service 'forged-too' at 10.77.0.98: bad TXT record (item 'junk' is "
                                "not key=value)"),
                          1);
+        assert_int_equal(peer_rejected_size(discovery_rejected(c->d)), 2);
+        assert_string_equal(rejected(c, "forged-too")->reason, "bad TXT record (item 'junk' is not key=value)");
+        assert_int_equal(rejected(c, "forged")->count, 6);
+        assert_string_equal(rejected(c, "forged")->id, ""); /* malformed: claims nothing */
+}
+
+static void discovery_found__forged_master__not_a_peer_shown_apart(void **state)
+{
+        Ctx *c = *state;
+        const Rejected *r;
+
+        start(c, ROLE_MASTER);
+        n_changed = 0;
+        /* Well-formed, the cluster's tag, the lowest id, ready: signed with another key. */
+        assert_false(found_signed("master-000000", "10.77.0.15", "10.77.0.15", other_key, "000000000001", ROLE_MASTER,
+                                  "ready", 9, 9));
+        /* Unsigned, as version 1 was. */
+        assert_false(
+                FOUND("old-agent", "10.77.0.16", "v=1", "tag=" TAG, "role=master", "phase=ready", "id=000000000002"));
+        assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
+        assert_int_equal(n_changed, 0);
+        r = rejected(c, "master-000000");
+        assert_non_null(r);
+        assert_string_equal(r->reason, "not signed with this cluster's secret");
+        assert_string_equal(r->id, "000000000001");
+        assert_int_equal(r->role, ROLE_MASTER);
+        assert_string_equal(inet_ntoa(r->address), "10.77.0.15");
+        assert_int_equal(count("Ignoring mDNS service 'master-000000' at 10.77.0.15: not signed with this cluster's "
+                               "secret (claims master 000000000001)"),
+                         1);
+        assert_string_equal(rejected(c, "old-agent")->reason, "protocol version 1 (unsigned records), not 2");
+        /* The rejected record goes with its service. */
+        fake.ev->removed(fake.userdata, "master-000000");
+        assert_null(rejected(c, "master-000000"));
+}
+
+static void discovery_found__replayed_elsewhere_or_id_reused__peer_untouched(void **state)
+{
+        Ctx *c = *state;
+        const Peer *p;
+
+        start(c, ROLE_MASTER);
+        assert_true(PEER_FOUND("master-000002", "10.77.0.12", "027700000002", ROLE_MASTER, "electing"));
+        n_changed = 0;
+        /* The real record, copied by another host: signed for .12, resolved at .15. */
+        assert_false(found_signed("master-000002", "10.77.0.15", "10.77.0.12", key, "027700000002", ROLE_MASTER,
+                                  "electing", 1, 1));
+        assert_string_equal(rejected(c, "master-000002")->reason, "signed for 10.77.0.12, announced at 10.77.0.15");
+        /* The real record under another service name (a second peer made of one node): the MAC covers the name. */
+        PeerTxt t = {.version = PEER_TXT_VERSION,
+                     .tag = TAG,
+                     .role = ROLE_MASTER,
+                     .phase = PHASE_READY,
+                     .id = "027700000002",
+                     .seq = {1, 5}};
+        char **l = NULL;
+        inet_pton(AF_INET, "10.77.0.12", &t.address);
+        assert_int_equal(
+                peer_txt_encode(&t, key,
+                                &(PeerTxtPlace){.service = "master-000002", .host = "peer.local", .port = 9470}, &l),
+                0);
+        assert_false(found_at("copy", "peer.local", "10.77.0.12", (const char *const *)l));
+        assert_false(found_at("master-000002", "other.local", "10.77.0.12", (const char *const *)l));
+        assert_string_equal(rejected(c, "copy")->reason, "not signed with this cluster's secret");
+        strv_free(l);
+        /* The real id, forged, under its own service name and address. */
+        assert_false(found_signed("master-000002", "10.77.0.12", "10.77.0.12", other_key, "027700000002", ROLE_MASTER,
+                                  "ready", 9, 9));
+        p = peer_set_find(discovery_peers(c->d), "027700000002");
+        assert_non_null(p);
+        assert_int_equal(p->phase, PHASE_ELECTING);
+        assert_string_equal(inet_ntoa(p->address), "10.77.0.12");
+        assert_int_equal(n_changed, 0);
+        assert_int_equal(count(" left: "), 0);
+        /* The peer's next real record clears the rejection under its name. */
+        assert_true(found_signed("master-000002", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER,
+                                 "initializing", 1, 2));
+        assert_null(rejected(c, "master-000002"));
+}
+
+static void discovery_found__older_record__held_then_dropped_by_newer(void **state)
+{
+        Ctx *c = *state;
+        const Peer *p;
+
+        start(c, ROLE_MASTER);
+        assert_true(
+                found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "initializing", 3, 9));
+        n_changed = 0;
+        /* An earlier phase of this boot, and one of an earlier boot: refused for now. */
+        assert_false(
+                found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "electing", 3, 4));
+        assert_string_equal(rejected(c, "m2")->reason, "an older record (seq 3.4, newest seen 3.9): held for 30 s");
+        assert_false(found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "ready", 2, 50));
+        p = peer_set_find(discovery_peers(c->d), "027700000002");
+        assert_int_equal(p->phase, PHASE_INITIALIZING);
+        assert_int_equal(n_changed, 0);
+        /* The live node announces its current record again: the held one is dropped. */
+        assert_true(
+                found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "initializing", 3, 9));
+        assert_null(rejected(c, "m2"));
+        /* A newer boot counts at once. */
+        assert_true(
+                found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "preflight", 4, 1));
+        assert_int_equal(peer_set_find(discovery_peers(c->d), "027700000002")->phase, PHASE_PREFLIGHT);
+        /* The newest seen outlives the peer: a goodbye is not authenticated. */
+        fake.ev->removed(fake.userdata, "m2");
+        assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
+        assert_false(found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "ready", 3, 9));
+        assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
 }
 
 static void discovery_found__other_cluster_or_version__ignored_quietly(void **state)
@@ -305,10 +533,12 @@ static void discovery_found__other_cluster_or_version__ignored_quietly(void **st
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("stranger", "10.77.0.50", "v=1", "tag=" OTHER, "role=master", "phase=x", "id=027700000050");
-        FOUND("future", "10.77.0.51", "v=2", "whatever=1");
+        FOUND("stranger", "10.77.0.50", "v=2", "tag=" OTHER, "role=master", "phase=x", "id=027700000050");
+        FOUND("future", "10.77.0.51", "v=3", "whatever=1");
+        FOUND("old-stranger", "10.77.0.52", "v=1", "tag=" OTHER, "role=master", "phase=x", "id=027700000052");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
         assert_int_equal(discovery_rejected_count(c->d), 0);
+        assert_int_equal(peer_rejected_size(discovery_rejected(c->d)), 0);
         assert_int_equal(count("warning: "), 0);
 }
 
@@ -317,29 +547,58 @@ static void discovery_found__our_own_id__ignored_with_one_warning(void **state)
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("clone", "10.77.0.60", PEER(SELF, "worker", "x"));
-        FOUND("clone", "10.77.0.60", PEER(SELF, "worker", "y"));
+        assert_false(PEER_FOUND("clone", "10.77.0.60", SELF, ROLE_WORKER, "preflight"));
+        assert_false(found_signed("clone", "10.77.0.60", "10.77.0.60", key, SELF, ROLE_WORKER, "joining", 1, 2));
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
-        assert_int_equal(count("claims this node's id " SELF), 1);
+        assert_int_equal(count("claims this node's id (two cards with one MAC?) (claims worker " SELF ")"), 1);
 }
 
-static void discovery_found__peer_turns_bad__removed(void **state)
+static void discovery_found__peer_record_turns_bad__peer_kept(void **state)
 {
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("w", "10.77.0.13", PEER("027700000003", "worker", "x"));
+        assert_true(PEER_FOUND("w", "10.77.0.13", "027700000003", ROLE_WORKER, "joining"));
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
-        FOUND("w", "10.77.0.13", "v=1", "tag=" TAG, "role=worker", "phase=x");
-        assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
-        assert_int_equal(count("Peer 027700000003 (peer, worker at 10.77.0.13) left: its TXT record is no longer "
-                               "valid"),
-                         1);
-        FOUND("w", "10.77.0.13", "v=1", "tag=" OTHER, "role=worker", "phase=x", "id=027700000003");
-        FOUND("w", "10.77.0.13", PEER("027700000003", "worker", "x"));
+        /* Anyone can publish junk, another cluster's or an unsigned record under the peer's name: none of it is the
+         * peer's word, so the peer stays as its last signed record said. */
+        FOUND("w", "10.77.0.13", "v=2", "tag=" TAG, "role=worker", "phase=x");
+        FOUND("w", "10.77.0.13", "v=2", "tag=" OTHER, "role=worker", "phase=x", "id=027700000003");
+        FOUND("w", "10.77.0.13", "v=1", "tag=" TAG, "role=worker", "phase=ready", "id=027700000003");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
-        FOUND("w", "10.77.0.13", "v=1", "tag=" OTHER, "role=worker", "phase=x", "id=027700000003");
+        assert_int_equal(peer_set_get(discovery_peers(c->d), 0)->phase, PHASE_JOINING);
+        assert_int_equal(count(" left: "), 0);
+        /* Its goodbye removes it. */
+        fake.ev->removed(fake.userdata, "w");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
+}
+
+static void discovery_found__flood__bounded_and_peers_kept(void **state)
+{
+        Ctx *c = *state;
+        char name[32], id[16], addr[16];
+
+        start(c, ROLE_MASTER);
+        assert_true(PEER_FOUND("m2", "10.77.0.12", "027700000002", ROLE_MASTER, "ready"));
+        for (unsigned i = 0; i < 600; i++) {
+                snprintf(name, sizeof name, "forged-%u", i);
+                snprintf(id, sizeof id, "0000000%05x", i);
+                snprintf(addr, sizeof addr, "10.77.%u.%u", 1 + i / 200, i % 200 + 1);
+                assert_false(found_signed(name, i % 2 ? addr : "10.77.0.15", i % 2 ? addr : "10.77.0.15", other_key, id,
+                                          ROLE_MASTER, "ready", 1, 1));
+        }
+        /* A real peer arriving during the flood still gets in. */
+        assert_true(PEER_FOUND("m3", "10.77.0.13", "027700000003", ROLE_MASTER, "ready"));
+        assert_int_equal(peer_set_size(discovery_peers(c->d)), 2);
+        assert_int_equal(discovery_rejected_count(c->d), 600);
+        assert_int_equal(peer_rejected_size(discovery_rejected(c->d)), PEER_REJECTED_MAX);
+        unsigned at_15 = 0;
+        for (size_t i = 0; i < peer_rejected_size(discovery_rejected(c->d)); i++)
+                at_15 += streq(inet_ntoa(peer_rejected_get(discovery_rejected(c->d), i)->address), "10.77.0.15");
+        assert_int_equal(at_15, PEER_REJECTED_PER_ADDRESS);
+        /* One warning per service, a bounded number in all, and one saying the rest go to debug. */
+        assert_int_equal(count("warning: Ignoring mDNS service"), 32);
+        assert_int_equal(count("further rejections are logged at debug level"), 1);
 }
 
 static void discovery_removed__known_and_unknown__departure_logged(void **state)
@@ -347,8 +606,8 @@ static void discovery_removed__known_and_unknown__departure_logged(void **state)
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("m2", "10.77.0.12", PEER("027700000002", "master", "x"));
-        FOUND("m3", "10.77.0.13", PEER("027700000003", "master", "x"));
+        PEER_FOUND("m2", "10.77.0.12", "027700000002", ROLE_MASTER, "electing");
+        PEER_FOUND("m3", "10.77.0.13", "027700000003", ROLE_MASTER, "electing");
         fake.ev->removed(fake.userdata, "m2");
         fake.ev->removed(fake.userdata, "never-seen");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
@@ -363,14 +622,15 @@ static void discovery_service_renamed__same_id__one_peer(void **state)
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("w", "10.77.0.13", PEER("027700000003", "worker", "x"));
-        FOUND("w #2", "10.77.0.13", PEER("027700000003", "worker", "x"));
+        PEER_FOUND("w", "10.77.0.13", "027700000003", ROLE_WORKER, "joining");
+        assert_true(
+                found_signed("w #2", "10.77.0.13", "10.77.0.13", key, "027700000003", ROLE_WORKER, "joining", 1, 2));
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
         /* The old name's goodbye no longer belongs to the peer. */
         fake.ev->removed(fake.userdata, "w");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
         /* A name that is reused by another node id replaces the old peer. */
-        FOUND("w #2", "10.77.0.14", PEER("027700000004", "worker", "x"));
+        PEER_FOUND("w #2", "10.77.0.14", "027700000004", ROLE_WORKER, "joining");
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 1);
         assert_non_null(peer_set_find(discovery_peers(c->d), "027700000004"));
 }
@@ -380,7 +640,7 @@ static void discovery_daemon_lost__peers_kept_and_revived_quietly(void **state)
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("a", "10.77.0.11", PEER("027700000002", "lb", "x"));
+        PEER_FOUND("a", "10.77.0.11", "027700000002", ROLE_LB, "configuring");
         fake.ev->state_changed(fake.userdata, MDNS_CONNECTING, "Daemon connection failed");
         assert_int_equal(count("Lost avahi-daemon (Daemon connection failed); waiting for it to come back, keeping 1 "
                                "peers until then"),
@@ -390,7 +650,7 @@ static void discovery_daemon_lost__peers_kept_and_revived_quietly(void **state)
         fake.ev->state_changed(fake.userdata, MDNS_REGISTERING, NULL);
         fake.ev->state_changed(fake.userdata, MDNS_RUNNING, NULL);
         assert_int_equal(count("Connected to avahi-daemon again"), 1);
-        FOUND("a", "10.77.0.11", PEER("027700000002", "lb", "x"));
+        PEER_FOUND("a", "10.77.0.11", "027700000002", ROLE_LB, "configuring"); /* the same record again */
         assert_false(peer_set_get(discovery_peers(c->d), 0)->stale);
         assert_int_equal(count("appeared"), 1);
 }
@@ -398,20 +658,18 @@ static void discovery_daemon_lost__peers_kept_and_revived_quietly(void **state)
 static void discovery_start__other_tag__peers_forgotten(void **state)
 {
         Ctx *c = *state;
-        DiscoverySelf self = {.id = SELF,
-                              .hostname = "master-000001",
-                              .tag = OTHER,
-                              .role = ROLE_MASTER,
-                              .phase = PHASE_CONFIGURED,
-                              .ifindex = 2,
-                              .port = 9470};
+        DiscoverySelf self = self_at(OTHER, 5);
 
         start(c, ROLE_MASTER);
-        FOUND("a", "10.77.0.11", PEER("027700000002", "lb", "x"));
+        PEER_FOUND("a", "10.77.0.11", "027700000002", ROLE_LB, "configuring");
+        FOUND("junk", "10.77.0.12", "x");
+        self.phase = PHASE_CONFIGURED;
         assert_int_equal(discovery_start(c->d, &self), 0);
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
+        assert_int_equal(peer_rejected_size(discovery_rejected(c->d)), 0);
         assert_int_equal(fake.n_browse, 1); /* same interface: the browse goes on */
-        assert_string_equal(fake.txt, "v=1 tag=" OTHER " role=master phase=configured id=" SELF " ");
+        assert_string_equal(published(),
+                            "v=2 tag=" OTHER " role=master phase=configured id=" SELF " addr=10.77.0.10 seq=5.2 ");
 }
 
 static void discovery_stop__started__unpublished_and_forgotten(void **state)
@@ -419,13 +677,13 @@ static void discovery_stop__started__unpublished_and_forgotten(void **state)
         Ctx *c = *state;
 
         start(c, ROLE_MASTER);
-        FOUND("a", "10.77.0.11", PEER("027700000002", "lb", "x"));
+        PEER_FOUND("a", "10.77.0.11", "027700000002", ROLE_LB, "configuring");
         discovery_stop(c->d);
         assert_int_equal(fake.n_unpublish, 1);
         assert_int_equal(fake.n_stop_browse, 1);
         assert_false(discovery_is_started(c->d));
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
-        FOUND("a", "10.77.0.11", PEER("027700000002", "lb", "x"));
+        assert_false(PEER_FOUND("a", "10.77.0.11", "027700000002", ROLE_LB, "configuring"));
         assert_int_equal(peer_set_size(discovery_peers(c->d)), 0);
 }
 
@@ -459,14 +717,19 @@ static void discovery_collision__reported(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                T(discovery_start__self__published_and_browsing),
+                T(discovery_start__self__published_signed_and_browsing),
+                T(discovery_start__no_address__published_once_known),
                 T(discovery_start__invalid_self__einval),
-                T(discovery_set_phase__started__txt_updated),
+                T(discovery_set_phase__started__txt_updated_and_fresher),
                 T(discovery_found__valid_peer__added_and_logged_once),
                 T(discovery_found__junk_repeated__one_warning),
+                T(discovery_found__forged_master__not_a_peer_shown_apart),
+                T(discovery_found__replayed_elsewhere_or_id_reused__peer_untouched),
+                T(discovery_found__older_record__held_then_dropped_by_newer),
                 T(discovery_found__other_cluster_or_version__ignored_quietly),
                 T(discovery_found__our_own_id__ignored_with_one_warning),
-                T(discovery_found__peer_turns_bad__removed),
+                T(discovery_found__peer_record_turns_bad__peer_kept),
+                T(discovery_found__flood__bounded_and_peers_kept),
                 T(discovery_removed__known_and_unknown__departure_logged),
                 T(discovery_service_renamed__same_id__one_peer),
                 T(discovery_daemon_lost__peers_kept_and_revived_quietly),

@@ -260,6 +260,24 @@ static void haproxy_conf_render__hostile_backend_name__einval(void **state)
         assert_null(text);
 }
 
+/* Backends are named by node id; two alike (two hosts announcing one name) would make haproxy -c refuse the file. */
+static void haproxy_conf_render__duplicate_backend_name__einval(void **state)
+{
+        LbBackend b[] = {{"027700000001", ip("10.77.0.12")},
+                         {"027700000002", ip("10.77.0.13")},
+                         {"027700000001", ip("10.77.0.15")}};
+        HaproxyParams p = {.api_port = 9000, .backends = b, .n_backends = 3};
+        char *text = NULL;
+
+        assert_int_equal(haproxy_conf_render(&p, &text), -EINVAL);
+        assert_null(text);
+        p.n_backends = 2;
+        assert_int_equal(haproxy_conf_render(&p, &text), 0);
+        assert_non_null(
+                strstr(text, "    server 027700000001 10.77.0.12:6443\n    server 027700000002 10.77.0.13:6443\n"));
+        free(text);
+}
+
 static void lb_vrid__same_secret__same_id_in_range(void **state)
 {
         uint8_t a, b, c;
@@ -314,6 +332,7 @@ int main(void)
                 cmocka_unit_test(haproxy_conf_render__initializing_master__unchecked),
                 cmocka_unit_test(haproxy_conf_render__ca_known__verify_required),
                 cmocka_unit_test(haproxy_conf_render__hostile_backend_name__einval),
+                cmocka_unit_test(haproxy_conf_render__duplicate_backend_name__einval),
                 cmocka_unit_test(lb_vrid__same_secret__same_id_in_range),
                 cmocka_unit_test(lb_vrid__many_secrets__spread_over_range),
                 cmocka_unit_test(lb_priority__ranked_by_id__every_lb_agrees),

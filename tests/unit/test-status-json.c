@@ -61,7 +61,7 @@ static void status_json_render__peers__document_and_table(void **state)
         assert_int_equal(peer_set_new(&s), 0);
         add(s, "worker-000009", "027700000009", ROLE_WORKER, "10.77.0.19", 1000);
         add(s, "lb-000001", "027700000001", ROLE_LB, "10.77.0.10", 3000000);
-        assert_int_equal(status_json_render(&self, s, 5000000 + 90 * 1000000ULL, &text), 0);
+        assert_int_equal(status_json_render(&self, s, NULL, 0, 5000000 + 90 * 1000000ULL, &text), 0);
         assert_non_null(strstr(text, "\"version\":1"));
         assert_non_null(strstr(text, "\"hostname\":\"master-000003\""));
         assert_non_null(strstr(text, "\"addresses\":[\"10.77.0.10\"]"));
@@ -78,8 +78,52 @@ static void status_json_render__peers__document_and_table(void **state)
                                     "1m ago\n"));
         assert_true(strstr(out, "027700000001") < strstr(out, "027700000009"));
         assert_non_null(strstr(out, "\n2 peers.\n"));
+        assert_null(strstr(out, "did not verify"));
         free(out);
         free(text);
+        peer_set_free(s);
+}
+
+static void status_json_render__rejected__listed_apart(void **state)
+{
+        PeerSet *s = NULL;
+        PeerRejected *rej = NULL;
+        char *text = NULL, *out;
+        int r;
+        RejectedUpdate u = {.service = "master-000000",
+                            .id = "000000000001",
+                            .role = ROLE_MASTER,
+                            .reason = "not signed with this cluster's secret"};
+
+        assert_int_equal(peer_set_new(&s), 0);
+        assert_int_equal(peer_rejected_new(&rej), 0);
+        add(s, "lb-000001", "027700000001", ROLE_LB, "10.77.0.10", 1000);
+        assert_int_equal(inet_pton(AF_INET, "10.77.0.15", &u.address), 1);
+        assert_int_equal(peer_rejected_add(rej, &u, 1000000), 0);
+        u = (RejectedUpdate){.service = "junk",
+                             .address = u.address,
+                             .role = _ROLE_INVALID,
+                             .reason = "bad TXT record (missing key 'v')"};
+        assert_int_equal(peer_rejected_add(rej, &u, 2000000), 0);
+        assert_int_equal(status_json_render(&(StatusSelf){.phase = "ready"}, s, rej, 7, 4000000, &text), 0);
+        assert_non_null(strstr(text, "\"rejected\":[{\"service\":\"junk\",\"address\":\"10.77.0.15\",\"id\":null,"
+                                     "\"role\":null,\"reason\":\"bad TXT record (missing key 'v')\",\"count\":1"));
+        assert_non_null(strstr(text, "{\"service\":\"master-000000\",\"address\":\"10.77.0.15\",\"id\":"
+                                     "\"000000000001\",\"role\":\"master\",\"reason\":\"not signed with this "
+                                     "cluster's secret\",\"count\":1,\"last_seen_ms_ago\":3000"));
+        assert_non_null(strstr(text, "\"rejected_total\":7"));
+
+        out = table(text, &r);
+        assert_int_equal(r, 0);
+        assert_non_null(strstr(out, "\n1 peer.\n"));
+        assert_non_null(strstr(out, "Records that did not verify (not peers; 2 kept of 7 rejected since start):\n"));
+        assert_non_null(strstr(out, "master-000000            10.77.0.15      master 000000000001  3s ago    not "
+                                    "signed with this cluster's secret\n"));
+        assert_non_null(strstr(out, "junk                     10.77.0.15      -                    2s ago    bad TXT "
+                                    "record (missing key 'v')\n"));
+        free(out);
+        free(text);
+        peer_rejected_free(rej);
         peer_set_free(s);
 }
 
@@ -88,9 +132,10 @@ static void status_json_render__nothing_known__nulls(void **state)
         char *text = NULL, *out;
         int r;
 
-        assert_int_equal(status_json_render(&(StatusSelf){.phase = "config-error"}, NULL, 0, &text), 0);
+        assert_int_equal(status_json_render(&(StatusSelf){.phase = "config-error"}, NULL, NULL, 0, 0, &text), 0);
         assert_non_null(strstr(text, "\"id\":null"));
         assert_non_null(strstr(text, "\"peers\":[]"));
+        assert_non_null(strstr(text, "\"rejected\":[]"));
         out = table(text, &r);
         assert_int_equal(r, 0);
         assert_non_null(strstr(out, "This node: - (id -), role -, phase config-error\n"));
@@ -138,12 +183,24 @@ static void status_print_table__hostile_fields__shown_safely(void **state)
         assert_non_null(strstr(out, "10.0.0.1        2h ago\n"));
         assert_non_null(strstr(out, "\n2 peers.\n"));
         free(out);
+
+        /* Rejected records are as hostile as the rest. */
+        out = table("{\"version\":1,\"self\":{},\"peers\":[],\"rejected_total\":\"x\",\"rejected\":[7,"
+                    "{\"service\":\"evil\\u001b[2J\",\"address\":{},\"id\":\"1\",\"reason\":\"r\\u0007\"}]}",
+                    &r);
+        assert_int_equal(r, 0);
+        assert_null(strchr(out, '\x1b'));
+        assert_null(strchr(out, '\a'));
+        assert_non_null(strstr(out, "2 kept of 0 rejected"));
+        assert_non_null(strstr(out, "?                        ?               - 1"));
+        free(out);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(status_json_render__peers__document_and_table),
+                cmocka_unit_test(status_json_render__rejected__listed_apart),
                 cmocka_unit_test(status_json_render__nothing_known__nulls),
                 cmocka_unit_test(status_print_table__not_a_status_document__einval),
                 cmocka_unit_test(status_print_table__hostile_fields__shown_safely),
