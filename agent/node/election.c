@@ -28,7 +28,7 @@ ElectionRole election_decide(const char *self_id, bool self_pinned, const Electi
         return ELECTION_CANDIDATE;
 }
 
-static bool id_is_valid(const char *id)
+bool election_id_is_valid(const char *id)
 {
         size_t n = id ? strlen(id) : 0;
 
@@ -43,7 +43,7 @@ static bool id_is_valid(const char *id)
 ElectionRefusal election_grant(ElectionVote *vote, const char *candidate, bool cluster_exists, uint64_t now_usec,
                                uint64_t lease_usec)
 {
-        if (!id_is_valid(candidate))
+        if (!election_id_is_valid(candidate))
                 return ELECTION_REFUSED_INVALID;
         if (cluster_exists)
                 return ELECTION_REFUSED_CLUSTER_EXISTS;

@@ -61,6 +61,9 @@ ElectionRefusal election_grant(ElectionVote *vote, const char *candidate, bool c
  * lease running. Merely being alive does not: a candidate that stepped down must free its votes. */
 void election_candidate_seen(ElectionVote *vote, const char *candidate, uint64_t now_usec);
 
+/* A candidate id as a vote may name it: 1-63 of [A-Za-z0-9_-]. */
+bool election_id_is_valid(const char *id);
+
 /* Majority of the expected number of masters. */
 bool election_has_majority(size_t votes, unsigned expected_masters);
 

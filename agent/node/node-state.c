@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "fileio.h"
@@ -33,7 +34,7 @@ int node_state_to_json(const NodeState *s, char **ret)
 {
         _cleanup_json_ cJSON *o = cJSON_CreateObject();
         cJSON *vote = cJSON_CreateObject();
-        char *text;
+        char *text, last_seen[24];
 
         if (!o || !vote || !cJSON_AddItemToObject(o, "vote", vote)) {
                 cJSON_Delete(vote);
@@ -44,8 +45,11 @@ int node_state_to_json(const NodeState *s, char **ret)
             !cJSON_AddStringToObject(o, "membership", membership_to_string(s->membership)) ||
             !cJSON_AddNumberToObject(o, "attempts", s->attempts) ||
             !cJSON_AddStringToObject(vote, "candidate", s->vote.candidate) ||
-            /* Monotonic microseconds fit a double exactly for 285 years of uptime. */
-            !cJSON_AddNumberToObject(vote, "last_seen_usec", (double)s->vote.last_seen_usec))
+            /* As an integer: cJSON prints a number with 15 significant digits, which loses microseconds past
+             * 10^15 (32 years of uptime, and any value a damaged clock may give); read back as a double, exact up
+             * to 2^53, the limit the parser accepts (found by fuzz-node-state). */
+            snprintf(last_seen, sizeof last_seen, "%" PRIu64, s->vote.last_seen_usec) < 0 ||
+            !cJSON_AddRawToObject(vote, "last_seen_usec", last_seen))
                 return -ENOMEM;
         text = json_print(o);
         if (!text)
@@ -77,7 +81,8 @@ int node_state_from_json(const char *text, size_t size, NodeState *ret)
 
         s.role = role[0] ? role_from_string(role) : _ROLE_INVALID;
         s.membership = membership_from_string(membership);
-        if ((role[0] && s.role < 0) || s.membership < 0)
+        /* A vote names a candidate as election_grant() accepted it, or nobody. */
+        if ((role[0] && s.role < 0) || s.membership < 0 || (candidate[0] && !election_id_is_valid(candidate)))
                 return -EINVAL;
         s.attempts = (unsigned)attempts;
         snprintf(s.vote.candidate, sizeof s.vote.candidate, "%s", candidate);

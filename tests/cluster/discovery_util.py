@@ -124,3 +124,25 @@ def discovery_only():
     """Node files for scenarios that test discovery alone: the agent publishes and browses but does not act on
     its role (no keepalived, HAProxy or kubeadm: a master's preflight would fail in a bare container)."""
     return {"/etc/systemd/system/piagent.service.d/discovery-only.conf": "[Service]\nEnvironment=PIAGENT_ROLES=no\n"}
+
+
+def txt_key(secret):
+    """The MAC key of TXT records (docs/discovery.md, "Signed records"): HKDF-SHA256, salt "piagent", info
+    "piagent txt mac v2"."""
+    prk = hmac.new(b"piagent", secret.encode(), hashlib.sha256).digest()
+    return hmac.new(prk, b"piagent txt mac v2\x01", hashlib.sha256).digest()
+
+
+def txt_mac(secret, name, host, port, items):
+    """The mac= value for items (every non-empty item but mac=) published as service name on host:port."""
+    def lp(b):
+        return bytes([len(b)]) + b
+    items = [i for i in items if i and not i.startswith("mac=")]
+    msg = (b"piagent-txt\x00\x02" + lp(name.encode()) + lp(host.lower().rstrip(".").encode())
+           + port.to_bytes(2, "big") + b"".join(lp(i.encode()) for i in sorted(items, key=lambda i: i.split("=")[0])))
+    return hmac.new(txt_key(secret), msg, hashlib.sha256).digest()[:16].hex()
+
+
+def signed_txt(secret, name, host, port, items):
+    """items with their mac= appended: a record that verifies (only a holder of the secret can make one)."""
+    return list(items) + [f"mac={txt_mac(secret, name, host, port, items)}"]

@@ -27,12 +27,12 @@ from discovery_util import (discovery_only, EXCHANGE_PORT, SERVICE_TYPE, agent_p
 def forgeries(tag):
     ok = [f"tag={tag}", "phase=discovering"]
     return {
-        "forged-role": ["v=1", *ok, "role=king", "id=0277000000f1"],
-        "forged-duplicate": ["v=1", *ok, "role=lb", "role=master", "id=0277000000f2"],
-        "forged-missing-id": ["v=1", *ok, "role=worker"],
-        "forged-oversized": ["v=1", *ok, "role=lb", "id=0277000000f4", *[f"junk{i}=" + "x" * 240 for i in range(5)]],
-        "forged-many": ["v=1", *ok, "role=lb", "id=0277000000f7", *[f"k{i}=1" for i in range(20)]],
-        "forged-escape": ["v=1", *ok, "role=lb", "id=0277000000f5", "\x1b[31mred=1"],
+        "forged-role": ["v=2", *ok, "role=king", "id=0277000000f1"],
+        "forged-duplicate": ["v=2", *ok, "role=lb", "role=master", "id=0277000000f2"],
+        "forged-missing-id": ["v=2", *ok, "role=worker"],
+        "forged-oversized": ["v=2", *ok, "role=lb", "id=0277000000f4", *[f"junk{i}=" + "x" * 240 for i in range(5)]],
+        "forged-many": ["v=2", *ok, "role=lb", "id=0277000000f7", *[f"k{i}=1" for i in range(20)]],
+        "forged-escape": ["v=2", *ok, "role=lb", "id=0277000000f5", "\x1b[31mred=1"],
         "forged-version": ["v=one", *ok, "role=lb", "id=0277000000f6"],
     }
 
@@ -94,7 +94,7 @@ def main():
             publish(c, forger, f"forge{i}", name, txt)
         foreign = "foreign-cluster"
         publish(c, forger, "forge-foreign", foreign,
-                ["v=1", "tag=0123456789abcdef", "role=lb", "phase=x", "id=0277000000ff"])
+                ["v=2", "tag=0123456789abcdef", "role=lb", "phase=x", "id=0277000000ff"])
         c.wait_for(lambda: check_warnings(c, agents, forged, foreign), timeout=20,
                    what="one warning per forged service on every node")
 
@@ -102,7 +102,7 @@ def main():
         for round in range(2):
             for i, name in enumerate(forged):
                 withdraw(c, forger, f"forge{i}")
-                publish(c, forger, f"forge{i}", name, ["v=1", f"tag={tag}", f"junk{round}", "role=???"])
+                publish(c, forger, f"forge{i}", name, ["v=2", f"tag={tag}", f"junk{round}", "role=???"])
             time.sleep(3)
         check_warnings(c, agents, forged, foreign)
         log("re-published forgeries twice: still one warning per service and node")

@@ -153,7 +153,7 @@ static PeerTxt txt(const char *id, uint32_t boot, uint32_t n)
 {
         PeerTxt t = {.role = ROLE_MASTER, .phase = PHASE_READY, .seq = {boot, n}};
 
-        snprintf(t.id, sizeof t.id, "%s", id);
+        snprintf(t.id, sizeof t.id, "%.12s", id);
         return t;
 }
 
