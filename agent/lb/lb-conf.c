@@ -21,6 +21,18 @@ static bool is_safe_name(const char *s)
         return true;
 }
 
+/* Paths go into config files unquoted too: absolute, and only what cannot change the grammar (no blanks, quotes,
+ * control characters or bytes a checker may read differently). */
+static bool is_safe_path(const char *s)
+{
+        if (!s || s[0] != '/' || strlen(s) > 255)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && !strchr("/._-+", *s))
+                        return false;
+        return true;
+}
+
 static int finish(FILE **f, char **buf, char **ret)
 {
         int failed = ferror(*f);
@@ -47,7 +59,7 @@ int keepalived_conf_render(const KeepalivedParams *p, char **ret)
         if (!is_safe_name(p->router_id) || !is_safe_name(p->interface) || p->vrid == 0 || p->priority < 1 ||
             p->priority > 254 || p->advert_ms < 10 || p->advert_ms % 10 != 0 || p->advert_ms > 40950)
                 return -EINVAL;
-        if (p->notify_script && (p->notify_script[0] != '/' || strpbrk(p->notify_script, " \t\n\"'\\")))
+        if (p->notify_script && !is_safe_path(p->notify_script))
                 return -EINVAL;
 
         inet_ntop(AF_INET, &p->self, self, sizeof self);
@@ -124,7 +136,7 @@ int haproxy_conf_render(const HaproxyParams *p, char **ret)
 
         if (p->api_port == 0)
                 return -EINVAL;
-        if (p->ca_file && (p->ca_file[0] != '/' || strpbrk(p->ca_file, " \t\n\"'\\")))
+        if (p->ca_file && !is_safe_path(p->ca_file))
                 return -EINVAL;
         for (size_t i = 0; i < p->n_backends; i++) {
                 if (!is_safe_name(p->backends[i].name))
