@@ -672,8 +672,9 @@ int manager_new(const ManagerOptions *o, Manager **ret)
         r = boot_count_next(m->state_dir, &m->boot);
         if (r < 0)
                 log_warning_errno(r,
-                                  "Failed to count this start in %s/" BOOT_COUNT_FILE " (using %" PRIu32
-                                  "); peers may hold this node's records for up to 30 s: %m",
+                                  "Failed to count this start in %s/" BOOT_COUNT_FILE
+                                  " (using the random count %" PRIu32
+                                  "; peers may hold this node's records for 30 s): %m",
                                   m->state_dir, m->boot);
 
         r = sd_event_default(&m->event);

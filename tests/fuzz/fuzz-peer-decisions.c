@@ -313,8 +313,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!e) {
                 log_set_target(LOG_TARGET_STDERR);
                 log_set_max_level(LOG_CRIT); /* warnings about forged records are expected by the thousand */
-                if (peer_txt_key("the cluster's secret", key) < 0 || peer_txt_key("a forger's secret", forged_key) < 0 ||
-                    sd_event_new(&e) < 0 || side_new(e, &all) < 0 || side_new(e, &signed_only) < 0)
+                if (peer_txt_key("the cluster's secret", key) < 0 ||
+                    peer_txt_key("a forger's secret", forged_key) < 0 || sd_event_new(&e) < 0 ||
+                    side_new(e, &all) < 0 || side_new(e, &signed_only) < 0)
                         abort();
         }
         if (side_start(&all) < 0 || side_start(&signed_only) < 0)

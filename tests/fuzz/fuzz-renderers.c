@@ -143,7 +143,9 @@ static void haproxy(Reader *r)
 static const Config *config(void)
 {
         static const char role[] = "role=master\n";
-        static const char cluster[] = "cluster=fuzz\nsecret=cfc5a845cda02afb6f609d03cbc016e9a124ff8dde50695a8fd964e69bc16c21\nvip=10.77.0.240/24\n";
+        static const char cluster[] = "cluster=fuzz\n"
+                                      "secret=cfc5a845cda02afb6f609d03cbc016e9a124ff8dde50695a8fd964e69bc16c21\n"
+                                      "vip=10.77.0.240/24\n";
         static Config *c;
         DiagList diags = {};
 

@@ -496,7 +496,7 @@ static void discovery_found__replayed_elsewhere_or_id_reused__peer_untouched(voi
         assert_null(rejected(c, "master-000002"));
 }
 
-static void discovery_found__older_record__held_then_dropped_by_newer(void **state)
+static void discovery_found__older_record__refused_or_held_then_dropped_by_newer(void **state)
 {
         Ctx *c = *state;
         const Peer *p;
@@ -505,11 +505,14 @@ static void discovery_found__older_record__held_then_dropped_by_newer(void **sta
         assert_true(
                 found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "initializing", 3, 9));
         n_changed = 0;
-        /* An earlier phase of this boot, and one of an earlier boot: refused for now. */
+        /* An earlier phase of the same start: a replay or a stale copy, refused. */
         assert_false(
                 found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "electing", 3, 4));
-        assert_string_equal(rejected(c, "m2")->reason, "an older record (seq 3.4, newest seen 3.9): held for 30 s");
+        assert_string_equal(rejected(c, "m2")->reason, "an older record (seq 3.4, newest seen 3.9)");
+        /* One of an earlier start (or of a card counting again after it was re-flashed): held for now. */
         assert_false(found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "ready", 2, 50));
+        assert_string_equal(rejected(c, "m2")->reason,
+                            "a record of an earlier start (seq 2.50, newest seen 3.9): held for 30 s");
         p = peer_set_find(discovery_peers(c->d), "027700000002");
         assert_int_equal(p->phase, PHASE_INITIALIZING);
         assert_int_equal(n_changed, 0);
@@ -517,7 +520,7 @@ static void discovery_found__older_record__held_then_dropped_by_newer(void **sta
         assert_true(
                 found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "initializing", 3, 9));
         assert_null(rejected(c, "m2"));
-        /* A newer boot counts at once. */
+        /* A newer start counts at once. */
         assert_true(
                 found_signed("m2", "10.77.0.12", "10.77.0.12", key, "027700000002", ROLE_MASTER, "preflight", 4, 1));
         assert_int_equal(peer_set_find(discovery_peers(c->d), "027700000002")->phase, PHASE_PREFLIGHT);
@@ -725,7 +728,7 @@ int main(void)
                 T(discovery_found__junk_repeated__one_warning),
                 T(discovery_found__forged_master__not_a_peer_shown_apart),
                 T(discovery_found__replayed_elsewhere_or_id_reused__peer_untouched),
-                T(discovery_found__older_record__held_then_dropped_by_newer),
+                T(discovery_found__older_record__refused_or_held_then_dropped_by_newer),
                 T(discovery_found__other_cluster_or_version__ignored_quietly),
                 T(discovery_found__our_own_id__ignored_with_one_warning),
                 T(discovery_found__peer_record_turns_bad__peer_kept),
