@@ -81,6 +81,20 @@ bool kubeadm_certificate_key_is_valid(const char *k)
         return k && strlen(k) == 64 && all_of(k, 64, is_lower_hex);
 }
 
+/* A Kubernetes version as kubeadm and cluster.txt give it: "v1.31.2", maybe with a suffix ("-rc.1", "+k3s1"). It
+ * may come from a subprocess's output, so it is checked here too: nothing else goes into the documents. */
+static bool version_is_valid(const char *v)
+{
+        size_t n = v ? strlen(v) : 0;
+
+        if (n < 2 || n > 32 || v[0] != 'v' || !isdigit((unsigned char)v[1]))
+                return false;
+        for (size_t i = 1; i < n; i++)
+                if (!isalnum((unsigned char)v[i]) && !strchr(".+-", v[i]))
+                        return false;
+        return true;
+}
+
 bool kubeadm_ca_hash_is_valid(const char *h)
 {
         return h && strlen(h) == 71 && strncmp(h, "sha256:", 7) == 0 && all_of(h + 7, 64, is_lower_hex);
@@ -330,7 +344,7 @@ int kubeadm_init_conf_render(const KubeadmInitParams *p, char **ret)
 
         if (p->api < 0 || p->api >= _KUBEADM_API_MAX || !name_is_valid(p->node_name) ||
             !kubeadm_token_is_valid(p->token) || !kubeadm_certificate_key_is_valid(p->certificate_key) ||
-            !p->kubernetes_version || !p->kubernetes_version[0])
+            !version_is_valid(p->kubernetes_version))
                 return -EINVAL;
         inet_ntop(AF_INET, &p->advertise_address, address, sizeof address);
 
