@@ -263,9 +263,9 @@ static void haproxy_conf_render__hostile_backend_name__einval(void **state)
 /* Backends are named by node id; two alike (two hosts announcing one name) would make haproxy -c refuse the file. */
 static void haproxy_conf_render__duplicate_backend_name__einval(void **state)
 {
-        LbBackend b[] = {{"027700000001", ip("10.77.0.12")},
-                         {"027700000002", ip("10.77.0.13")},
-                         {"027700000001", ip("10.77.0.15")}};
+        LbBackend b[] = {{.name = "027700000001", .addr = ip("10.77.0.12")},
+                         {.name = "027700000002", .addr = ip("10.77.0.13")},
+                         {.name = "027700000001", .addr = ip("10.77.0.15")}};
         HaproxyParams p = {.api_port = 9000, .backends = b, .n_backends = 3};
         char *text = NULL;
 
@@ -273,8 +273,8 @@ static void haproxy_conf_render__duplicate_backend_name__einval(void **state)
         assert_null(text);
         p.n_backends = 2;
         assert_int_equal(haproxy_conf_render(&p, &text), 0);
-        assert_non_null(
-                strstr(text, "    server 027700000001 10.77.0.12:6443\n    server 027700000002 10.77.0.13:6443\n"));
+        assert_non_null(strstr(text, "    server 027700000001 10.77.0.12:6443 check"));
+        assert_non_null(strstr(text, "    server 027700000002 10.77.0.13:6443 check"));
         free(text);
 }
 
