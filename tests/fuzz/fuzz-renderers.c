@@ -114,7 +114,7 @@ static void keepalived(Reader *r)
 
 static void haproxy(Reader *r)
 {
-        char names[MAX_PEERS][STR_MAX + 1], ca[STR_MAX + 1], line[128], a[INET_ADDRSTRLEN];
+        char names[MAX_PEERS][STR_MAX + 1], ca[STR_MAX + 1], line[STR_MAX + 64], a[INET_ADDRSTRLEN];
         LbBackend b[MAX_PEERS];
         HaproxyParams p = {.api_port = u16(r), .backends = b, .n_backends = byte(r) % (MAX_PEERS + 1)};
         unsigned checked = 0;
@@ -138,8 +138,11 @@ static void haproxy(Reader *r)
                 if (count(text, line) != 1)
                         abort();
         }
-        if (p.ca_file && (count(text, p.ca_file) != checked || count(text, "verify none") != 0))
-                abort();
+        if (p.ca_file) {
+                snprintf(line, sizeof line, " verify required ca-file %s\n", p.ca_file);
+                if (count(text, line) != checked || count(text, "verify none") != 0)
+                        abort();
+        }
         if (!p.ca_file && count(text, "verify none") != checked)
                 abort();
         free(text);
