@@ -158,7 +158,7 @@ def snapshot(c, lbs, masters, nodes):
 def check_rendered(c, lbs, masters):
     for n in lbs:
         h = c.exec(n, ["cat", "/etc/haproxy/haproxy.cfg"]).stdout
-        servers = re.findall(r"^\s*server (\S+) (\S+):6443$", h, re.M)
+        servers = re.findall(r"^\s*server (\S+) (\S+):6443\b", h, re.M)
         expect(sorted(servers) == sorted((node_id(m), m.addr) for m in masters),
                f"{n}: haproxy.cfg servers {servers}")
         k = c.exec(n, ["cat", "/etc/keepalived/keepalived.conf"]).stdout
