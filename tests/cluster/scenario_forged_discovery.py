@@ -293,7 +293,8 @@ def run(c, forger, specs, secret, tag, args):
             if doc.get("rejected_total", 0) < 600:
                 raise NotYet(f"{n}: {doc.get('rejected_total')} rejected so far")
         return True
-    c.wait_for(flood_seen, timeout=90, interval=2, what="every node rejected the flood")
+    # 664 services and 256 resolvers a node: the rest wait for resolvers to be judged and freed (mdns-avahi.c).
+    c.wait_for(flood_seen, timeout=180, interval=2, what="every node rejected the flood")
     time.sleep(5)  # let whatever the flood would change settle
     after = snapshot(c, lbs, masters, nodes)
     for k in before:
@@ -346,6 +347,14 @@ def run(c, forger, specs, secret, tag, args):
     m3 = by["m3"]
     count = int(c.exec(m3, ["cat", "/var/lib/piagent/boot-count"]).stdout.strip())
     c.exec(m3, ["systemctl", "stop", "piagent"])
+
+    def m3_gone():
+        for n in lbs:
+            if f"server {node_id(m3)} " in c.exec(n, ["cat", "/etc/haproxy/haproxy.cfg"]).stdout:
+                raise NotYet(f"{n}: m3 still a backend")
+        return True
+    # Its goodbye first: else the check below may pass before the LBs have even seen it leave.
+    c.wait_for(m3_gone, timeout=30, interval=0.5, what="m3 out of haproxy.cfg once its agent stopped")
     c.sh(m3, f"echo {max(count - 10, 1)} > /var/lib/piagent/boot-count")
     c.exec(m3, ["systemctl", "start", "piagent"])
     t_restart = time.monotonic()
