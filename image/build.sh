@@ -10,8 +10,8 @@
 #   2. agent layer (seconds): the base unpacked, Kubernetes .debs and the piagent .deb installed,
 #      piagent.service enabled, the boot tests' reporter (test-only, outside the base key) installed
 #   3. disk (seconds): FAT boot partition (firmware, kernel, initrd, config.txt, cmdline.txt,
-#      role.txt, cluster.txt, README.txt) + ext4 root made with mkfs.ext4 -d, MBR by sfdisk,
-#      joined with dd. No loop devices, no mounts.
+#      role.txt, cluster.txt, authorized_keys, README.txt) + ext4 root made with mkfs.ext4 -d, MBR
+#      by sfdisk with this image's own disk identifier, joined with dd. No loop devices, no mounts.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,7 +35,8 @@ Usage: image/build.sh [options]
                       secret= line) or a file holding the secret (>= 32 characters [0-9a-zA-Z]);
                       default: 64 fresh hex characters from /dev/urandom, printed once at the end.
                       Never on the command line, where every local user sees it (ps).
-  --ssh-key FILE      authorized_keys for root (ssh root@<node>); default: no ssh logins
+  --ssh-key FILE      authorized_keys for root on every card (ssh root@<node>), checked line by
+                      line; default: only the keys a person puts into authorized_keys on a card
   --version V         image version (default: the agent package's version, or base-<git commit>)
   --out DIR           output directory (default: image/out)
   --compress KIND     xz (default), zstd or none: the compressed copy next to the .img
@@ -120,7 +121,12 @@ else
 	secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	secret_generated=1
 fi
-[ -z "$ssh_key" ] || [ -f "$ssh_key" ] || die "--ssh-key: no such file: $ssh_key"
+if [ -n "$ssh_key" ]; then
+	[ -f "$ssh_key" ] || die "--ssh-key: no such file: $ssh_key"
+	# the image's own checker of authorized_keys, with this machine's ssh-keygen
+	"$here/base/overlay/usr/libexec/piagent-image/boot-keys" --check "$ssh_key" >&2 ||
+		die "--ssh-key: $ssh_key: fix the lines above (one OpenSSH public key per line)"
+fi
 if [ -z "$version" ]; then
 	if [ -n "$agent_deb" ]; then
 		version=$(dpkg-deb -f "$agent_deb" Version)
@@ -212,6 +218,22 @@ fi
 # the image was built (mkfs.ext4 -d keeps mtimes). The agent still waits for NTP before kubeadm.
 install -d -m 0755 "$root/var/lib/systemd/timesync"
 touch "$root/usr/lib/clock-epoch" "$root/var/lib/systemd/timesync/clock"
+# This image's own disk identifier (the base has a placeholder; each card gets yet another one on its
+# first boot, piagent-diskid.service): root=PARTUUID=<id>-02 in fstab, in raspi-firmware's settings
+# (which write cmdline.txt on kernel updates) and in cmdline.txt itself.
+base_id=${PIAGENT_DISK_ID#0x}
+disk_id=$base_id
+while [ "$disk_id" = "$base_id" ] || [ "$disk_id" = 00000000 ]; do
+	disk_id=$(od -An -tx4 -N4 /dev/urandom | tr -d ' \n')
+done
+for f in etc/fstab etc/default/raspi-firmware boot/firmware/cmdline.txt; do
+	grep -q "PARTUUID=$base_id-0" "$root/$f" || die "$f does not name the base's PARTUUID=$base_id-0x"
+	sed -i "s/PARTUUID=$base_id-0/PARTUUID=$disk_id-0/g" "$root/$f"
+done
+if ! grep -q "^PARTUUID=$disk_id-02[[:space:]]" "$root/etc/fstab" ||
+	! grep -q "root=PARTUUID=$disk_id-02 " "$root/boot/firmware/cmdline.txt"; then
+	die "the disk identifier $disk_id is not in fstab and cmdline.txt"
+fi
 cat >"$root/etc/piagent-image-release" <<EOF
 PIAGENT_IMAGE_VERSION=$version
 PIAGENT_IMAGE_BASE=$base_key
@@ -228,7 +250,7 @@ mkdir "$bootfs"
 # stays as the (empty) mount point
 find "$root/boot/firmware" -mindepth 1 -maxdepth 1 -exec mv -t "$bootfs" {} +
 grep -q 'cgroup_enable=memory$' "$bootfs/cmdline.txt" || die "cmdline.txt does not end with cgroup_enable=memory"
-cp "$here/bootfiles/role.txt" "$here/bootfiles/README.txt" "$bootfs/"
+cp "$here/bootfiles/role.txt" "$here/bootfiles/README.txt" "$here/bootfiles/authorized_keys" "$bootfs/"
 template=$(<"$here/bootfiles/cluster.txt.in")
 [[ "$template" == *secret=@SECRET@* ]] || die "image/bootfiles/cluster.txt.in has no secret=@SECRET@ line"
 printf '%s\n' "${template//@SECRET@/$secret}" >"$bootfs/cluster.txt"
@@ -255,7 +277,7 @@ root_sectors=$((root_mib * 2048))
 truncate -s $(((root_start + root_sectors) * 512)) "$img_tmp"
 sfdisk -q "$img_tmp" <<EOF
 label: dos
-label-id: $PIAGENT_DISK_ID
+label-id: 0x$disk_id
 unit: sectors
 
 start=$boot_start, size=$boot_sectors, type=c, bootable
@@ -283,6 +305,7 @@ piagent image $version
   image:       $out/$name.img ($(du -h --apparent-size "$out/$name.img" | cut -f1), $(du -h "$out/$name.img" | cut -f1) allocated)
 $( [ -z "$compressed" ] || echo "  compressed:  $compressed ($(du -h "$compressed" | cut -f1))")
   agent:       $( [ -n "$agent_deb" ] && basename "$agent_deb" || echo "none (base image only)")
+  disk id:     0x$disk_id (root=PARTUUID=$disk_id-02; each card gets its own on its first boot)
   kubernetes:  $( [ -n "$k8s_dir" ] && echo "from $k8s_dir" || echo "not installed (see docs/image.md: --k8s-debs)")
   times:       base $((t_base - t_start)) s, agent layer $((t_layer - t_base)) s, disk $((t_img - t_layer)) s, compress $((t_end - t_img)) s; total $((t_end - t_start)) s
   cluster.txt: $out/$name.cluster.txt (identical on every card of this cluster)

@@ -2,8 +2,10 @@
 # Settings of the base rootfs. Everything here is part of the base cache key.
 PIAGENT_SUITE=${PIAGENT_SUITE:-bookworm}
 PIAGENT_COMPONENTS="main non-free-firmware"
-# MBR disk identifier of the image. Fixed (not random) so that root=PARTUUID=<id>-02 can be baked
-# into the cached base (fstab, /etc/default/raspi-firmware -> cmdline.txt). Every card is flashed
-# from the same image anyway, so the cards share it whatever it is.
+# MBR disk identifier of the cached base: a placeholder that root=PARTUUID=<id>-02 names in the
+# base's /etc/fstab, /etc/default/raspi-firmware and cmdline.txt. Never on a card: image/build.sh gives
+# each image a random identifier of its own (and rewrites those three files), and each card gets
+# another one on its first boot (piagent-diskid.service), so that two piagent media in one Pi never
+# share a PARTUUID.
 PIAGENT_DISK_ID=0x5049a6e7
 PIAGENT_HOSTNAME=raspberrypi

@@ -5,10 +5,17 @@
 #
 # CASE:
 #   base      the boot path: multi-user reached, boot partition mounted, root grown to the (larger)
-#             disk, Kubernetes settings in force, the test unit reports and powers off
-#   role-lb   role=lb in role.txt: piagent.service enabled and active, its journal shows role lb
-#   bad-role  role=lbb in role.txt: the agent reports the error, stays up, configures nothing
+#             disk, Kubernetes settings in force, the test unit reports and powers off; the card's own
+#             disk identifier (first boot), consistent in the MBR, cmdline.txt, fstab and raspi-firmware's
+#             settings, and a second boot by it
+#   role-lb   role=lb in role.txt: piagent.service enabled and active, its journal shows role lb; an
+#             authorized_keys on the card lets ssh log in as root
+#   bad-role  role=lbb in role.txt: the agent reports the error, stays up, configures nothing; bad lines
+#             of authorized_keys reported with file, line and fix, the good key installed
 #   no-role   role.txt as shipped (no role chosen): the agent says so, stays up, configures nothing
+#   raspi3b   the Pi's own boot path: QEMU's Raspberry Pi 3B (-M raspi3b), the image as its SD card,
+#             the kernel, initrd and device tree from its boot partition: root from the SD card,
+#             /boot/firmware its FAT partition, the agent reads role.txt from it
 #   cluster3  3 VMs (role lb, master, worker; one cluster.txt) on one virtual L2 segment (socket
 #             multicast inside unshare -rn) find each other through the agent (piagent status
 #             --json), the LB holds the VIP with keepalived and HAProxy; master and worker (no
@@ -21,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 case_=${1:-}
-[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|no-role|cluster3 --image IMG"
+[ -n "$case_" ] || die "usage: boottest.sh base|role-lb|bad-role|no-role|raspi3b|cluster3 --image IMG"
 shift
 image="" workdir="" timeout=480 keep=0 together=0 lb_delay_max=600
 while [ $# -gt 0 ]; do
@@ -58,16 +65,40 @@ finish() {
 boot_extract "$image" "$workdir/boot"
 agent_installed=$(debugfs -R 'stat /usr/bin/piagent' "$image?offset=$(image_part_offset "$image" 2)" 2>/dev/null | grep -c '^Inode:' || true)
 
-# single VM: user-mode network (DHCP), restricted: the guest reaches nothing outside QEMU
-single_vm() { # single_vm NAME ROLE-TXT-CONTENT|"" GROW_MIB
-	local name=$1 role=$2 grow=$3
-	vm_disk "$image" "$workdir/$name.img" "$grow"
-	[ -z "$role" ] || vm_put_file "$workdir/$name.img" role.txt "$role"
-	vm_start "$name" "$workdir/$name.img" "$workdir/$name.log" \
+# card NAME GROW_MIB: the disk of VM NAME, a copy of the image (GROW_MIB larger: the first boot grows the
+# root partition into it); put NAME FILE CONTENT: a file on its boot partition, as a person would put it
+card() { vm_disk "$image" "$workdir/$1.img" "$2"; }
+put() { vm_put_file "$workdir/$1.img" "$2" "$3"; }
+# boot NAME DISK [WORD...]: boots DISK as VM NAME (log NAME.log) with the command line of the boot
+# partition last extracted (boot_extract) and the reporter's words; waits until it reported and powered
+# off. User-mode network (DHCP), restricted: the guest reaches nothing outside QEMU.
+boot() {
+	local name=$1 disk=$2
+	shift 2
+	vm_start "$name" "$disk" "$workdir/$name.log" \
 		"$(vm_cmdline systemd.wants=piagent-boottest.service piagent.boottest=report \
-			piagent.boottest.timeout=$((timeout - 30)))" 2 2048 \
+			piagent.boottest.timeout=$((timeout - 30)) "$@")" 2 2048 \
 		-netdev user,id=n0,restrict=on -device "$VM_NIC"
 	vm_wait "$name" "$timeout"
+}
+single_vm() { # single_vm NAME ROLE-TXT-CONTENT|"" GROW_MIB [WORD...]
+	local name=$1 role=$2 grow=$3
+	shift 3
+	card "$name" "$grow"
+	[ -z "$role" ] || put "$name" role.txt "$role"
+	boot "$name" "$workdir/$name.img" "$@"
+}
+# a key pair for a test login over ssh, made on this machine (ssh-keygen)
+test_key() {
+	rm -f "$workdir/id_test" "$workdir/id_test.pub"
+	ssh-keygen -q -t ed25519 -N '' -C "piagent-boottest@$(hostname)" -f "$workdir/id_test" </dev/null
+}
+# check_disk_ids WHAT DISK: the MBR, cmdline.txt, fstab and raspi-firmware's ROOTPART name one identifier
+check_disk_ids() {
+	disk_ids "$2"
+	check "$1: cmdline.txt has root=PARTUUID=$D_MBR-02 (the MBR's identifier)" eq "$D_CMDLINE" "root=PARTUUID=$D_MBR-02"
+	check "$1: /etc/fstab mounts PARTUUID=$D_MBR-02 and -01" eq "$D_FSTAB" "PARTUUID=$D_MBR-02,PARTUUID=$D_MBR-01"
+	check "$1: /etc/default/raspi-firmware has ROOTPART=PARTUUID=$D_MBR-02" eq "$D_ROOTPART" "PARTUUID=$D_MBR-02"
 }
 
 require_agent() {
@@ -81,6 +112,13 @@ require_agent() {
 case "$case_" in
 base)
 	t0=$(date +%s)
+	# the image's own disk identifier: not the base's placeholder, named by its files
+	base_placeholder=$(sed -n 's/^PIAGENT_DISK_ID=0x//p' "$here/../../image/base/config.sh")
+	disk_ids "$image"
+	img_id=$D_MBR
+	check "the image has a disk identifier of its own (0x$img_id, not the base's 0x$base_placeholder)" \
+		test "$img_id" != "$base_placeholder"
+	check_disk_ids "the image" "$image"
 	check "VM boots, reports and powers itself off within $timeout s" single_vm base "" 512
 	log=$workdir/base.log
 	report "$log" >"$workdir/base.report"
@@ -100,10 +138,40 @@ base)
 	check "hostname raspberrypi" eq "$(kv "$log" hostname)" raspberrypi
 	check "own SSH host keys generated" eq "$(kv "$log" ssh_hostkey)" yes
 	echo "boot: $(kv "$log" startup); report at $(kv "$log" uptime_at_boot_end) s uptime; VM wall time $(($(date +%s) - t0)) s"
+	# the first boot gave the card a disk identifier of its own, and kept its files consistent
+	check "first boot: piagent-diskid.service done" eq "$(kv "$log" diskid_service)" active
+	disk_ids "$workdir/base.img"
+	card_id=$D_MBR
+	check "first boot: the card has a new disk identifier (0x$card_id, the image's was 0x$img_id)" \
+		test "$card_id" != "$img_id"
+	check "first boot: the running system saw the new identifier" eq "$(kv "$log" disk_id)" "0x$card_id"
+	check "first boot: /dev/disk/by-partuuid has $card_id-01 and -02" eq "$(kv "$log" by_partuuid)" "$card_id-01,$card_id-02"
+	check_disk_ids "the card after its first boot" "$workdir/base.img"
+	# and the card boots by it: again, with the command line of its own cmdline.txt
+	t1=$(date +%s)
+	boot_extract "$workdir/base.img" "$workdir/boot2"
+	check "second boot, root=PARTUUID=$card_id-02 from the card's cmdline.txt: boots, reports, powers off" \
+		boot base2 "$workdir/base.img"
+	log=$workdir/base2.log
+	report "$log" >"$workdir/base2.report"
+	check "second boot: multi-user.target active" eq "$(kv "$log" multi_user)" active
+	check "second boot: root from the card's second partition (/dev/vda2)" eq "$(kv "$log" root_source)" /dev/vda2
+	check "second boot: boot partition at /boot/firmware (vfat)" eq "$(kv "$log" boot_firmware_mounted)" vfat
+	check "second boot: the disk identifier stays 0x$card_id" eq "$(kv "$log" disk_id)" "0x$card_id"
+	check "second boot: piagent-diskid.service does not run again" eq "$(kv "$log" diskid_service)" inactive
+	echo "second boot: $(kv "$log" startup); VM wall time $(($(date +%s) - t1)) s"
 	;;
 role-lb)
 	require_agent
-	check "VM boots, reports and powers itself off within $timeout s" single_vm lb $'role=lb\n' ""
+	# and a way in: the public key of a fresh pair in authorized_keys on the card (with a comment line, as
+	# the shipped file has), the private key beside it for the reporter's login (test-only)
+	test_key
+	card lb ""
+	put lb role.txt $'role=lb\n'
+	put lb authorized_keys "# my laptop"$'\n'"$(cat "$workdir/id_test.pub")"$'\n'
+	put lb piagent-boottest-key "$(cat "$workdir/id_test")"$'\n'
+	check "VM boots, reports and powers itself off within $timeout s" \
+		boot lb "$workdir/lb.img" piagent.boottest.ssh=piagent-boottest-key
 	log=$workdir/lb.log
 	report "$log" >"$workdir/lb.report"
 	cat "$workdir/lb.report"
@@ -113,10 +181,21 @@ role-lb)
 	# the agent's journal names the role it read from role.txt
 	check "journal shows role lb read from role.txt" has "$workdir/lb.report" 'role[^a-z]{1,3}lb([^a-z]|$)'
 	check "journal has no error-level complaint about role.txt" hasnt "$workdir/lb.report" 'role\.txt.*(invalid|unknown|error)'
+	check "authorized_keys from the boot partition: piagent-boot-keys.service active" \
+		eq "$(kv "$log" boot_keys_service)" active
+	check "authorized_keys: its one key installed for root" eq "$(kv "$log" boot_keys_installed)" 1
+	check "ssh root@127.0.0.1 with that key logs in (as root)" eq "$(kv "$log" ssh_login)" ok_as_root
 	;;
 bad-role)
 	require_agent
-	check "VM boots, reports and powers itself off within $timeout s" single_vm badrole $'role=lbb\n' ""
+	# bad input on the card: role.txt, and authorized_keys with a good key among bad lines (Windows line
+	# ends): each bad line reported with file, line and fix, the good key still installed
+	test_key
+	card badrole ""
+	put badrole role.txt $'role=lbb\n'
+	put badrole authorized_keys "$(printf '%s\r\n' "# keys" "$(cat "$workdir/id_test.pub")" "ssh-ed25519 AAAAnot-base64!" \
+		"$(head -1 "$workdir/id_test")" "$(sed -n 2p "$workdir/id_test")" "$(tail -1 "$workdir/id_test")")"
+	check "VM boots, reports and powers itself off within $timeout s" boot badrole "$workdir/badrole.img"
 	log=$workdir/badrole.log
 	report "$log" >"$workdir/badrole.report"
 	cat "$workdir/badrole.report"
@@ -126,6 +205,14 @@ bad-role)
 	check "keepalived not running" eq "$(kv "$log" keepalived_active)" inactive
 	check "haproxy not running" eq "$(kv "$log" haproxy_active)" inactive
 	check "no keepalived.conf written" eq "$(kv "$log" keepalived_conf)" absent
+	check "authorized_keys: piagent-boot-keys.service failed (visible in systemctl --failed)" \
+		eq "$(kv "$log" boot_keys_service)" failed
+	check "authorized_keys: the good key installed for root, the bad lines not" eq "$(kv "$log" boot_keys_installed)" 1
+	check "authorized_keys:3 reported in the journal: not a public key, and how to write one" \
+		has "$workdir/badrole.report" '^authorized_keys:3: not an OpenSSH public key .*one key per line'
+	check "authorized_keys:4 reported in the journal: a private key" \
+		has "$workdir/badrole.report" '^authorized_keys:4: this is a PRIVATE key'
+	check "the problems are on the console too" has "$log" 'authorized_keys:4: this is a PRIVATE key'
 	;;
 no-role)
 	require_agent
@@ -138,6 +225,53 @@ no-role)
 	check "journal says role.txt has no role yet" has "$workdir/norole.report" 'role\.txt.*role|role.*role\.txt'
 	check "keepalived not running" eq "$(kv "$log" keepalived_active)" inactive
 	check "no keepalived.conf written" eq "$(kv "$log" keepalived_conf)" absent
+	;;
+raspi3b)
+	# The Pi's own boot path under QEMU's Raspberry Pi 3 Model B (BCM2837): the image's kernel, initrd and
+	# bcm2837-rpi-3-b.dtb from its boot partition (as the firmware loads them), the image itself as the SD
+	# card (sdhost, the driver a Pi 3 uses), its command line from cmdline.txt, the serial console on the
+	# mini UART (ttyS1, as on the board). What the firmware would do is not emulated (QEMU starts the kernel
+	# itself). No network: QEMU's raspi3b has no Ethernet (its USB network device did not come up with the
+	# dwc2 emulation), so systemd-networkd-wait-online is masked rather than waited for (2 minutes).
+	require_agent
+	[ -s "$DTB" ] || die "no bcm2837-rpi-3-b.dtb on the boot partition of $image"
+	[ "$timeout" -gt 900 ] || timeout=900
+	t0=$(date +%s)
+	card rpi3 ""
+	# QEMU's SD card must be a power of two in size: the card is that much larger, the root grows into it
+	size=$(stat -c %s "$workdir/rpi3.img") sd=1
+	while [ "$sd" -lt "$size" ]; do sd=$((sd * 2)); done
+	truncate -s "$sd" "$workdir/rpi3.img"
+	put rpi3 role.txt $'role=worker\n'
+	disk_ids "$workdir/rpi3.img"
+	img_id=$D_MBR
+	# the card's command line as the firmware passes it, but the consoles: the serial console last, so
+	# that the reporter (on /dev/console) is on it
+	own=""
+	for w in $IMG_CMDLINE; do case "$w" in console=*) ;; *) own="$own $w" ;; esac; done
+	VM_MACHINE=raspi3b vm_start rpi3 "$workdir/rpi3.img" "$workdir/rpi3.log" \
+		"console=tty0 console=ttyS1,115200$own systemd.wants=piagent-boottest.service piagent.boottest=report piagent.boottest.timeout=$((timeout - 60)) systemd.mask=systemd-networkd-wait-online.service" \
+		4 1024
+	check "raspi3b: boots from the SD card, reports and powers itself off within $timeout s" vm_wait rpi3 "$timeout"
+	log=$workdir/rpi3.log
+	report "$log" >"$workdir/rpi3.report"
+	cat "$workdir/rpi3.report"
+	echo "raspi3b: $(kv "$log" startup); report at $(kv "$log" uptime_at_boot_end) s uptime; VM wall time $(($(date +%s) - t0)) s"
+	check "kernel: the SD card found by sdhost (mmcblk0: p1 p2)" has "$log" 'mmcblk0: p1 p2'
+	check "multi-user.target active" eq "$(kv "$log" multi_user)" active
+	check "root file system from the SD card (/dev/mmcblk0p2)" eq "$(kv "$log" root_source)" /dev/mmcblk0p2
+	check "/boot/firmware is the SD card's FAT partition (/dev/mmcblk0p1, vfat)" \
+		eq "$(kv "$log" boot_firmware_source) $(kv "$log" boot_firmware_mounted)" "/dev/mmcblk0p1 vfat"
+	check "root grown to the card" eq "$(kv "$log" root_grown)" yes
+	check "piagent.service active" eq "$(kv "$log" piagent_active)" active
+	# the agent's journal, in the report: "Role worker in cluster 'piagent' (...), from /boot/firmware"
+	check "the agent read role.txt from the card's /boot/firmware: role worker" \
+		has "$workdir/rpi3.report" 'piagent\[[0-9]+\]: Role worker in cluster .*from /boot/firmware$'
+	check "the agent's boot files are /boot/firmware" has "$workdir/rpi3.report" 'boot files in /boot/firmware'
+	disk_ids "$workdir/rpi3.img"
+	check "first boot: the card has a disk identifier of its own (0x$D_MBR, the image's was 0x$img_id)" \
+		test "$D_MBR" != "$img_id"
+	check_disk_ids "the card after its first boot" "$workdir/rpi3.img"
 	;;
 cluster3)
 	# lb, master and worker on one L2 segment: they find each other through the agent, the LB takes the VIP

@@ -9,8 +9,8 @@
 # Settings measured to work (design.md 9): cortex-a72 (-cpu max is 2x slower), multi-threaded TCG.
 QEMU_CPU=${QEMU_CPU:-cortex-a72}
 
-# boot_extract IMG DIR: kernel, initrd and cmdline.txt of the image's boot partition, read with
-# mtools at the partition's offset (no mounts). Sets KERNEL, INITRD, IMG_CMDLINE.
+# boot_extract IMG DIR: kernel, initrd, cmdline.txt and the Pi 3B's device tree of the image's boot
+# partition, read with mtools at the partition's offset (no mounts). Sets KERNEL, INITRD, DTB, IMG_CMDLINE.
 boot_extract() {
 	local img=$1 dir=$2 off k i
 	off=$(image_part_offset "$img" 1) || die "no partition 1 in $img"
@@ -21,7 +21,9 @@ boot_extract() {
 	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" "::/$k" "$dir/vmlinuz"
 	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" "::/$i" "$dir/initrd.img"
 	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" ::/cmdline.txt "$dir/cmdline.txt"
-	KERNEL=$dir/vmlinuz INITRD=$dir/initrd.img
+	# the Raspberry Pi 3 Model B's device tree, as its firmware would load it (the raspi3b machine)
+	MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$img@@$off" ::/bcm2837-rpi-3-b.dtb "$dir/bcm2837-rpi-3-b.dtb" 2>/dev/null || true
+	KERNEL=$dir/vmlinuz INITRD=$dir/initrd.img DTB=$dir/bcm2837-rpi-3-b.dtb
 	IMG_CMDLINE=$(tr -d '\r\n' <"$dir/cmdline.txt")
 }
 
@@ -30,6 +32,21 @@ boot_extract() {
 vm_disk() {
 	cp --sparse=always "$1" "$2"
 	[ -z "${3:-}" ] || truncate -s "+${3}M" "$2"
+}
+
+# disk_ids DISK: what names the disk identifier on a (powered-off) disk: D_MBR (the MBR's, 8 hex digits),
+# D_CMDLINE (root= of cmdline.txt), D_FSTAB (the PARTUUIDs of /etc/fstab, comma-separated), D_ROOTPART
+# (ROOTPART of /etc/default/raspi-firmware, from which raspi-firmware writes cmdline.txt)
+# shellcheck disable=SC2034 # results for the caller
+disk_ids() {
+	local root
+	D_MBR=$(sfdisk --disk-id "$1")
+	D_MBR=${D_MBR#0x}
+	D_CMDLINE=$(vm_get_file "$1" cmdline.txt | tr -d '\r' | grep -o 'root=[^ ]*' || true)
+	root="$1?offset=$(image_part_offset "$1" 2)"
+	D_FSTAB=$(debugfs -R 'cat /etc/fstab' "$root" 2>/dev/null | grep -o '^PARTUUID=[^[:space:]]*' | paste -sd, || true)
+	D_ROOTPART=$(debugfs -R 'cat /etc/default/raspi-firmware' "$root" 2>/dev/null | sed -n 's/^ROOTPART=//p' |
+		tr -d '"' | tail -1)
 }
 
 # vm_put_file DISK NAME CONTENT: writes a file on the copy's boot partition (like a user would).
@@ -104,7 +121,7 @@ vm_probe() {
 }
 
 # vm_start NAME DISK LOG CMDLINE SMP MEM NETDEV-ARGS...: starts QEMU in the background (machine
-# $VM_MACHINE, default virt; raspi3b also gets a device tree, $DTB); the PID goes to
+# $VM_MACHINE, default virt; raspi3b also gets the image's device tree, $DTB); the PID goes to
 # $VM_DIR/NAME.pid. The machine powers itself off at the end of the test (QEMU exits).
 vm_start() {
 	local name=$1 disk=$2 log=$3 cmdline=$4 smp=$5 mem=$6 machine=${VM_MACHINE:-virt}

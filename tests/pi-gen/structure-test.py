@@ -262,8 +262,12 @@ bootfiles = os.path.join(IMAGE, "bootfiles")
 stage_boot = os.path.join(STAGE, "04-boot-files/files")
 image_boot_set = set(os.listdir(bootfiles))
 stage_boot_set = set(os.listdir(stage_boot)) if os.path.isdir(stage_boot) else set()
-check(image_boot_set == stage_boot_set, "the stage has the image's boot-partition files",
-      f"image {sorted(image_boot_set)}, stage {sorted(stage_boot_set)}")
+img_only_boot = listed("image-only", "bootfile")
+check(not (img_only_boot - image_boot_set), "every image-only boot file exists in image/bootfiles",
+      " ".join(sorted(img_only_boot - image_boot_set)))
+check(image_boot_set - img_only_boot == stage_boot_set,
+      "the stage has the image's boot-partition files (but the ones listed image-only)",
+      f"image {sorted(image_boot_set)}, image-only {sorted(img_only_boot)}, stage {sorted(stage_boot_set)}")
 adapted = listed("adapted", "bootfile")
 check(not (adapted - image_boot_set), "every adapted boot file exists in image/bootfiles", " ".join(sorted(adapted)))
 for f in sorted(image_boot_set & stage_boot_set):

@@ -52,7 +52,8 @@ echo "piagent customize: units"
 systemctl --root="$root" mask systemd-firstboot.service
 systemctl --root="$root" enable systemd-networkd.service systemd-resolved.service \
 	systemd-timesyncd.service systemd-network-generator.service avahi-daemon.service \
-	containerd.service ssh.service piagent-growroot.service piagent-ssh-hostkeys.service
+	containerd.service ssh.service piagent-growroot.service piagent-ssh-hostkeys.service \
+	piagent-diskid.service piagent-boot-keys.service
 # the agent configures and starts these on load-balancer nodes only
 systemctl --root="$root" disable keepalived.service haproxy.service
 
