@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "peer-fresh.h"
+#include "sorted.h"
 
 typedef struct Entry {
         char id[NODE_ID_SIZE];
@@ -34,24 +35,14 @@ PeerFresh *peer_fresh_free(PeerFresh *f)
         return NULL;
 }
 
+static const char *entry_id(const void *entries, size_t i)
+{
+        return ((const Entry *)entries)[i].id;
+}
+
 static size_t lookup(const PeerFresh *f, const char *id, bool *found)
 {
-        size_t lo = 0, hi = f->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(f->entries[mid].id, id);
-                if (c == 0) {
-                        *found = true;
-                        return mid;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *found = false;
-        return lo;
+        return sorted_find(f->entries, f->n, entry_id, id, found);
 }
 
 int peer_fresh_get(const PeerFresh *f, const char *id, PeerSeq *ret)

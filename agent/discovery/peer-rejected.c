@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "peer-rejected.h"
+#include "sorted.h"
 
 struct PeerRejected {
         Rejected items[PEER_REJECTED_MAX]; /* sorted by service name */
@@ -35,24 +36,14 @@ PeerRejected *peer_rejected_free(PeerRejected *s)
         return NULL;
 }
 
+static const char *item_service(const void *items, size_t i)
+{
+        return ((const Rejected *)items)[i].service;
+}
+
 static size_t lookup(const PeerRejected *s, const char *service, bool *found)
 {
-        size_t lo = 0, hi = s->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(s->items[mid].service, service);
-                if (c == 0) {
-                        *found = true;
-                        return mid;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *found = false;
-        return lo;
+        return sorted_find(s->items, s->n, item_service, service, found);
 }
 
 static void take_at(PeerRejected *s, size_t i)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "peer-set.h"
+#include "sorted.h"
 
 struct PeerSet {
         Peer **peers; /* sorted by id */
@@ -40,25 +41,15 @@ PeerSet *peer_set_free(PeerSet *s)
         return NULL;
 }
 
+static const char *peer_id(const void *peers, size_t i)
+{
+        return ((Peer *const *)peers)[i]->id;
+}
+
 /* Index of id, or where it would be inserted (with *found false). */
 static size_t lookup(const PeerSet *s, const char *id, bool *found)
 {
-        size_t lo = 0, hi = s->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(s->peers[mid]->id, id);
-                if (c == 0) {
-                        *found = true;
-                        return mid;
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *found = false;
-        return lo;
+        return sorted_find(s->peers, s->n, peer_id, id, found);
 }
 
 static int insert_new(PeerSet *s, size_t at, const PeerUpdate *u, uint64_t now)
